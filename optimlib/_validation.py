@@ -128,6 +128,9 @@ def matching_gradient(grads: object, params: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"grads must have the parameters' shape {params.shape}, got {array.shape}"
         )
-    array = np.asarray(array, dtype=params.dtype)
+    # A float64 gradient beyond float32's range becomes inf in the cast, which
+    # all_finite reports, so numpy's overflow warning would only repeat it.
+    with np.errstate(over="ignore"):
+        array = np.asarray(array, dtype=params.dtype)
     all_finite("grads", array)
     return array

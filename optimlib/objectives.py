@@ -145,8 +145,12 @@ class LogisticRegression(Objective):
                 f"got {self.labels.shape}"
             )
         check.all_finite("features", self.features)
-        if not np.all((self.labels == 0) | (self.labels == 1)):
-            raise ValueError("labels must be 0 or 1")
+        invalid = np.flatnonzero((self.labels != 0) & (self.labels != 1))
+        if invalid.size:
+            raise ValueError(
+                f"labels must be 0 or 1, got {float(self.labels[invalid[0]])} at index "
+                f"{invalid[0]}"
+            )
         self.l2 = check.nonnegative_finite("l2", l2)
         self.dim = self.features.shape[1] + 1
 

@@ -7,6 +7,7 @@ series stay apart when a page is printed in grey.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -24,15 +25,18 @@ def series_style(index: int, points: int | None = None) -> dict[str, Any]:
     """Return matplotlib keyword arguments that set series ``index`` apart.
 
     Args:
-        index: the series number, >= 0. Styles repeat after seven series.
+        index: the series number, >= 0. Colours and markers repeat after
+            seven series, line styles after four.
         points: the number of points in the series. When given, markers are
             placed about eight times along the line rather than at every point.
 
     Returns:
         ``color``, ``linestyle``, ``marker`` and, with ``points``, ``markevery``.
     """
-    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-        raise ValueError(f"index must be an integer >= 0, got {index!r}")
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise TypeError(f"index must be an integer, got {index!r}")
+    if index < 0:
+        raise ValueError(f"index must be >= 0, got {index!r}")
     style: dict[str, Any] = {
         "color": PALETTE[index % len(PALETTE)],
         "linestyle": LINESTYLES[index % len(LINESTYLES)],
