@@ -79,7 +79,13 @@ def run(
 
     state = optimizer.init(theta)
     for t in range(steps):
-        grads[t] = objective.grad(theta)
+        grad = np.asarray(objective.grad(theta))
+        if grad.shape != theta.shape:
+            raise ValueError(
+                f"objective.grad returned shape {grad.shape} at step {t + 1}, "
+                f"expected the parameters' shape {theta.shape}"
+            )
+        grads[t] = grad
         try:
             optimizer.step(theta, grads[t], state)
         except ValueError as error:
