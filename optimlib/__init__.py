@@ -4,6 +4,8 @@ Public API:
 
 - optimizers: ``SGD``, ``AdaGrad``, ``RMSprop``, each with ``init``, ``step``
   and ``effective_lr``;
+- ``conventions``: the presets of PyTorch, optax, Keras 3 and TensorFlow 1,
+  and ``from_library``, which builds the optimizer a library's arguments mean;
 - effective rates from a gradient history: ``adagrad_accumulator``,
   ``rmsprop_accumulator``, ``adagrad_effective_lr``, ``rmsprop_effective_lr``,
   ``CurveSet`` and ``log_spaced_indices``;
@@ -17,6 +19,8 @@ The library never prints. Invalid input raises TypeError or ValueError with
 the argument's name and value.
 """
 
+from optimlib import conventions
+from optimlib.conventions import from_library
 from optimlib.objectives import (
     LogisticRegression,
     Objective,
@@ -64,6 +68,8 @@ __all__ = [
     "adagrad_accumulator",
     "adagrad_effective_lr",
     "breast_cancer",
+    "conventions",
+    "from_library",
     "log_spaced_indices",
     "plot_series",
     "rmsprop_accumulator",

@@ -12,12 +12,13 @@ and the state in place::
 
 The state holds the step count and every buffer the update needs, so a step
 allocates no array of the parameters' size. ``effective_lr(state)`` returns the
-per-parameter factor that multiplied the last gradient.
+per-parameter factor that multiplied the last gradient, before any momentum.
 
 The defaults follow the book: epsilon inside the square root, a zero starting
-accumulator. PyTorch puts epsilon outside the root, optax and Keras inside, and
-optax and Keras start AdaGrad's accumulator at 0.1; ``eps_placement`` and
-``initial_accumulator`` select those conventions.
+accumulator. ``convention="pytorch"``, ``"optax"``, ``"keras"`` or ``"tf1"``
+selects a library's defaults in one argument, and keyword arguments override
+single options (see ``optimlib.conventions``). The update rules and their
+floating-point order are written in ``optimlib._updates``.
 """
 
 from __future__ import annotations
@@ -26,9 +27,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimlib import _updates
 from optimlib import _validation as check
+from optimlib.conventions import CONVENTIONS, FROM_PRESET, PresetDefault, preset
 
-EPS_PLACEMENTS = ("inside", "outside")
+EPS_PLACEMENTS = _updates.EPS_PLACEMENTS
+WEIGHT_DECAY_FORMS = ("l2", "decoupled")
+MOMENTUM_FORMS = ("pytorch", "keras")
 
 
 @dataclass(eq=False)
@@ -47,11 +52,16 @@ class AdaGradState:
         step: number of steps taken.
         accumulator: G_t, the starting value plus the sum of squared gradients.
         scratch: a buffer of the parameters' shape reused by every step.
+        work: a second such buffer.
+        mask: a boolean buffer, allocated only when eps is 0, that marks the
+            nonzero denominators.
     """
 
     step: int
     accumulator: np.ndarray
     scratch: np.ndarray = field(repr=False)
+    work: np.ndarray | None = field(default=None, repr=False)
+    mask: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass(eq=False)
@@ -63,11 +73,21 @@ class RMSpropState:
         accumulator: E[g^2]_t, the exponential moving average of squared
             gradients.
         scratch: a buffer of the parameters' shape reused by every step.
+        grad_average: E[g]_t, the moving average of gradients, when centered.
+        momentum_buffer: the momentum buffer, when momentum > 0.
+        work: a second scratch buffer.
+        spare: a third one, allocated only for centered bias correction.
+        mask: a boolean buffer, allocated only when eps is 0.
     """
 
     step: int
     accumulator: np.ndarray
     scratch: np.ndarray = field(repr=False)
+    grad_average: np.ndarray | None = None
+    momentum_buffer: np.ndarray | None = None
+    work: np.ndarray | None = field(default=None, repr=False)
+    spare: np.ndarray | None = field(default=None, repr=False)
+    mask: np.ndarray | None = field(default=None, repr=False)
 
 
 class Optimizer:
@@ -106,35 +126,15 @@ class Optimizer:
         return f"{type(self).__name__}({fields})"
 
 
-def _divide_where_nonzero(grads: np.ndarray, denom: np.ndarray, eps: float) -> None:
-    """Overwrite ``denom`` with ``grads / denom``, keeping 0 where it is 0.
-
-    A denominator is 0 only when eps is 0 and the accumulator is 0, which means
-    every gradient so far, the current one included, was 0. The update is then
-    0, not 0 / 0.
-    """
-    if eps > 0.0:
-        np.divide(grads, denom, out=denom)
-    else:
-        np.divide(grads, denom, out=denom, where=denom != 0.0)
+def _option(value: object, defaults: dict[str, object], name: str) -> object:
+    """Return ``value``, or the preset's default for ``name`` if it is FROM_PRESET."""
+    return defaults[name] if value is FROM_PRESET else value
 
 
-def _denominator(
-    accumulator: np.ndarray, eps: float, placement: str, out: np.ndarray
-) -> np.ndarray:
-    """Write sqrt(accumulator + eps) or sqrt(accumulator) + eps into ``out``."""
-    if placement == "inside":
-        np.add(accumulator, eps, out=out)
-        np.sqrt(out, out=out)
-    else:
-        np.sqrt(accumulator, out=out)
-        out += eps
-    return out
-
-
-def _effective_lr(lr: float, denom: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return lr / denom
+def _flag(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 class SGD(Optimizer):
@@ -173,22 +173,41 @@ class SGD(Optimizer):
 class AdaGrad(Optimizer):
     r"""AdaGrad: a per-parameter learning rate from the sum of squared gradients.
 
-    Update rule, elementwise, with epsilon inside the root (the default)::
+    Update rule of step t, elementwise, with epsilon inside the root (the
+    default)::
 
-        G_t = G_{t-1} + g_t^2
-        theta_{t+1} = theta_t - lr / sqrt(G_t + eps) * g_t
+        g     = g_t + weight_decay * theta_t           (weight_decay_form "l2")
+        G_t   = G_{t-1} + g^2
+        lr_t  = lr / (1 + (t - 1) * lr_decay)
+        theta = theta_t - lr_t * weight_decay * theta_t (form "decoupled")
+        theta_{t+1} = theta - lr_t * g / sqrt(G_t + eps)
 
     With ``eps_placement="outside"`` the denominator is ``sqrt(G_t) + eps``, as
     in PyTorch and in Duchi, Hazan and Singer, "Adaptive Subgradient Methods
     for Online Learning and Stochastic Optimization", JMLR 12 (2011).
+
+    The defaults follow the book's convention: lr 0.01, eps 1e-8 inside the
+    root, G_0 = 0. ``convention="pytorch"`` gives PyTorch's (eps 1e-10
+    outside, G_0 = 0), ``"optax"`` optax's (eps 1e-7 inside, G_0 = 0.1),
+    ``"keras"`` Keras 3's (lr 1e-3, eps 1e-7 inside, G_0 = 0.1, decoupled
+    weight decay) and ``"tf1"`` TensorFlow 1's (no eps, G_0 = 0.1). Any
+    keyword given explicitly overrides the preset: the arguments whose
+    default is ``FROM_PRESET`` take the convention's value.
 
     Args:
         lr: the learning rate eta, positive and finite.
         eps: epsilon, finite and >= 0. With eps = 0 a zero gradient on a zero
             accumulator gives a zero update.
         eps_placement: ``"inside"`` or ``"outside"`` the square root.
-        initial_accumulator: G_0, finite and >= 0. PyTorch starts at 0, optax
-            and Keras at 0.1.
+        initial_accumulator: G_0, finite and >= 0.
+        lr_decay: PyTorch's decay of the learning rate, finite and >= 0.
+        weight_decay: the weight decay coefficient, finite and >= 0.
+        weight_decay_form: ``"l2"`` adds weight_decay * theta to the gradient
+            before it enters G (PyTorch). ``"decoupled"`` shrinks theta by
+            lr_t * weight_decay * theta before the update, and G never sees it
+            (Keras 3).
+        convention: the preset the unset options come from: ``"book"``,
+            ``"pytorch"``, ``"optax"``, ``"keras"`` or ``"tf1"``.
 
     Example:
         >>> opt = AdaGrad(lr=0.1, eps=0.0)
@@ -201,75 +220,138 @@ class AdaGrad(Optimizer):
 
     def __init__(
         self,
-        lr: float = 0.01,
-        eps: float = 1e-8,
+        lr: float | PresetDefault = FROM_PRESET,
+        eps: float | PresetDefault = FROM_PRESET,
         *,
-        eps_placement: str = "inside",
-        initial_accumulator: float = 0.0,
+        eps_placement: str | PresetDefault = FROM_PRESET,
+        initial_accumulator: float | PresetDefault = FROM_PRESET,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        weight_decay_form: str | PresetDefault = FROM_PRESET,
+        convention: str = "book",
     ) -> None:
-        self.lr = check.positive_finite("lr", lr)
-        self.eps = check.nonnegative_finite("eps", eps)
+        check.one_of("convention", convention, CONVENTIONS)
+        defaults = preset("adagrad", convention)
+        self.lr = check.positive_finite("lr", _option(lr, defaults, "lr"))
+        self.eps = check.nonnegative_finite("eps", _option(eps, defaults, "eps"))
         self.eps_placement = check.one_of(
-            "eps_placement", eps_placement, EPS_PLACEMENTS
+            "eps_placement",
+            _option(eps_placement, defaults, "eps_placement"),
+            EPS_PLACEMENTS,
         )
         self.initial_accumulator = check.nonnegative_finite(
-            "initial_accumulator", initial_accumulator
+            "initial_accumulator",
+            _option(initial_accumulator, defaults, "initial_accumulator"),
         )
+        self.lr_decay = check.nonnegative_finite("lr_decay", lr_decay)
+        self.weight_decay = check.nonnegative_finite("weight_decay", weight_decay)
+        self.weight_decay_form = check.one_of(
+            "weight_decay_form",
+            _option(weight_decay_form, defaults, "weight_decay_form"),
+            WEIGHT_DECAY_FORMS,
+        )
+        self.convention = convention
+
+    def lr_at(self, step: int) -> float:
+        """Return lr / (1 + (step - 1) * lr_decay), the rate of step ``step``."""
+        return self.lr / (1.0 + (max(step, 1) - 1) * self.lr_decay)
 
     def init(self, params: np.ndarray) -> AdaGradState:
         check.float_params("params", params)
-        accumulator = np.full_like(params, self.initial_accumulator)
-        return AdaGradState(0, accumulator, np.empty_like(params))
+        return AdaGradState(
+            step=0,
+            accumulator=np.full_like(params, self.initial_accumulator),
+            scratch=np.empty_like(params),
+            work=np.empty_like(params),
+            mask=np.empty(params.shape, dtype=bool) if self.eps == 0.0 else None,
+        )
 
-    def step(
-        self, params: np.ndarray, grads: np.ndarray, state: AdaGradState
-    ) -> None:
+    def step(self, params: np.ndarray, grads: np.ndarray, state: AdaGradState) -> None:
         grads = self._check_step(params, grads, state.accumulator)
-        scratch = state.scratch
+        state.step += 1
+        lr = self.lr_at(state.step)
+        scratch, work = state.scratch, state.work
 
+        grads = _updates.apply_weight_decay(
+            params, grads, self.weight_decay, self.weight_decay_form, lr, work
+        )
         np.multiply(grads, grads, out=scratch)
         state.accumulator += scratch
 
-        _denominator(state.accumulator, self.eps, self.eps_placement, out=scratch)
-        _divide_where_nonzero(grads, scratch, self.eps)
-        scratch *= self.lr
-        params -= scratch
-        state.step += 1
+        _updates.denominator(state.accumulator, self.eps, self.eps_placement, scratch)
+        np.multiply(grads, lr, out=work)
+        _updates.divide(work, scratch, work, state.mask)
+        params -= work
 
     def effective_lr(self, state: AdaGradState) -> np.ndarray:
-        """Return lr / sqrt(G_t + eps), or lr / (sqrt(G_t) + eps), per parameter.
+        """Return lr_t / sqrt(G_t + eps), or lr_t / (sqrt(G_t) + eps), per parameter.
 
-        Where the denominator is 0 (eps = 0 and no gradient yet) the value is
-        inf, although the update there is 0.
+        lr_t is the decayed rate of the last step (of the first step before
+        any step). With L2 weight decay the factor multiplies g + weight_decay
+        * theta. Where the denominator is 0 (eps = 0 and no gradient yet) the
+        value is inf, although the update there is 0.
         """
-        denom = _denominator(
+        denom = _updates.denominator(
             state.accumulator,
             self.eps,
             self.eps_placement,
-            out=np.empty_like(state.accumulator),
+            np.empty_like(state.accumulator),
         )
-        return _effective_lr(self.lr, denom)
+        return _updates.lr_over(self.lr_at(state.step), denom)
 
 
 class RMSprop(Optimizer):
     r"""RMSprop: a per-parameter learning rate from a moving average of g^2.
 
-    Update rule, elementwise, with epsilon inside the root (the default)::
+    Update rule of step t, elementwise, with epsilon inside the root (the
+    default) and no option switched on::
 
         E[g^2]_t = rho * E[g^2]_{t-1} + (1 - rho) * g_t^2
-        theta_{t+1} = theta_t - lr / sqrt(E[g^2]_t + eps) * g_t
+        theta_{t+1} = theta_t - lr * g_t / sqrt(E[g^2]_t + eps)
 
     This is the rule of Hinton's Coursera lecture 6e (2012), which had no
-    epsilon. PyTorch calls rho ``alpha`` (default 0.99) and puts epsilon
-    outside the root; optax calls it ``decay`` and Keras ``rho`` (default 0.9
-    in both), with epsilon inside.
+    epsilon. The options, each off by default:
+
+    - ``centered``: Graves (2013), "Generating Sequences With Recurrent
+      Neural Networks". E[g]_t = rho E[g]_{t-1} + (1 - rho) g_t, and
+      E[g^2]_t - E[g]_t^2 replaces E[g^2]_t in the denominator. A variance
+      that rounding makes slightly negative is clamped to 0, so finite
+      gradients never give NaN, where PyTorch, optax and Keras return NaN.
+      Requires eps > 0, since the variance of a constant gradient is 0.
+    - ``momentum`` mu, with u = g_t / denominator:
+      ``momentum_form="pytorch"``: b = mu b + u, theta -= lr b;
+      ``momentum_form="keras"`` (also optax and TF1): b = mu b + lr u,
+      theta -= b. The two agree while lr is constant.
+      ``nesterov=True`` (optax) steps by u + mu b with the new b instead.
+    - ``bias_correction`` (optax): E[g^2]_t and E[g]_t are divided by
+      1 - rho^t before they enter the denominator.
+    - ``weight_decay`` as in ``AdaGrad``: ``"l2"`` adds it to the gradient,
+      ``"decoupled"`` shrinks theta by lr * weight_decay * theta first.
+
+    The defaults follow the book's convention: lr 0.01, rho 0.9, eps 1e-8
+    inside the root, E[g^2]_0 = 0. ``convention="pytorch"`` gives PyTorch's
+    (rho 0.99, eps 1e-8 outside), ``"optax"`` optax's (rho 0.9, eps 1e-8
+    inside), ``"keras"`` Keras 3's (lr 1e-3, rho 0.9, eps 1e-7 inside,
+    decoupled weight decay) and ``"tf1"`` TensorFlow 1's (eps 1e-10 inside,
+    E[g^2]_0 = 1). Any keyword given explicitly overrides the preset: the
+    arguments whose default is ``FROM_PRESET`` take the convention's value.
 
     Args:
         lr: the learning rate eta, positive and finite.
-        rho: the decay of the moving average, in [0, 1).
-        eps: epsilon, finite and >= 0.
+        rho: the decay of the moving averages, in [0, 1). PyTorch calls it
+            ``alpha``, optax ``decay``.
+        eps: epsilon, finite and >= 0 (> 0 when centered).
         eps_placement: ``"inside"`` or ``"outside"`` the square root.
-        initial_accumulator: E[g^2]_0, finite and >= 0. TensorFlow 1 starts at 1.
+        initial_accumulator: E[g^2]_0, finite and >= 0.
+        centered: divide by the estimated standard deviation instead.
+        momentum: mu, in [0, 1).
+        momentum_form: ``"pytorch"`` or ``"keras"``, see above.
+        nesterov: Nesterov momentum as optax computes it; needs momentum > 0.
+        bias_correction: optax's division by 1 - rho^t.
+        weight_decay: the weight decay coefficient, finite and >= 0.
+        weight_decay_form: ``"l2"`` or ``"decoupled"``.
+        convention: the preset the unset options come from: ``"book"``,
+            ``"pytorch"``, ``"optax"``, ``"keras"`` or ``"tf1"``.
 
     Example:
         >>> opt = RMSprop(lr=0.01, rho=0.99, eps=0.0)
@@ -282,51 +364,147 @@ class RMSprop(Optimizer):
 
     def __init__(
         self,
-        lr: float = 0.01,
-        rho: float = 0.9,
-        eps: float = 1e-8,
+        lr: float | PresetDefault = FROM_PRESET,
+        rho: float | PresetDefault = FROM_PRESET,
+        eps: float | PresetDefault = FROM_PRESET,
         *,
-        eps_placement: str = "inside",
-        initial_accumulator: float = 0.0,
+        eps_placement: str | PresetDefault = FROM_PRESET,
+        initial_accumulator: float | PresetDefault = FROM_PRESET,
+        centered: bool = False,
+        momentum: float = 0.0,
+        momentum_form: str | PresetDefault = FROM_PRESET,
+        nesterov: bool = False,
+        bias_correction: bool = False,
+        weight_decay: float = 0.0,
+        weight_decay_form: str | PresetDefault = FROM_PRESET,
+        convention: str = "book",
     ) -> None:
-        self.lr = check.positive_finite("lr", lr)
-        self.rho = check.unit_interval("rho", rho)
-        self.eps = check.nonnegative_finite("eps", eps)
+        check.one_of("convention", convention, CONVENTIONS)
+        defaults = preset("rmsprop", convention)
+        self.lr = check.positive_finite("lr", _option(lr, defaults, "lr"))
+        self.rho = check.unit_interval("rho", _option(rho, defaults, "rho"))
+        self.eps = check.nonnegative_finite("eps", _option(eps, defaults, "eps"))
         self.eps_placement = check.one_of(
-            "eps_placement", eps_placement, EPS_PLACEMENTS
+            "eps_placement",
+            _option(eps_placement, defaults, "eps_placement"),
+            EPS_PLACEMENTS,
         )
         self.initial_accumulator = check.nonnegative_finite(
-            "initial_accumulator", initial_accumulator
+            "initial_accumulator",
+            _option(initial_accumulator, defaults, "initial_accumulator"),
         )
+        self.centered = _flag("centered", centered)
+        if self.centered and self.eps == 0.0:
+            raise ValueError(
+                "eps must be > 0 when centered=True, got 0.0: the variance of a "
+                "constant gradient is 0 and the update would divide by it"
+            )
+        self.momentum = check.unit_interval("momentum", momentum)
+        self.momentum_form = check.one_of(
+            "momentum_form",
+            _option(momentum_form, defaults, "momentum_form"),
+            MOMENTUM_FORMS,
+        )
+        self.nesterov = _flag("nesterov", nesterov)
+        if self.nesterov and self.momentum == 0.0:
+            raise ValueError("nesterov=True requires momentum > 0, got momentum=0.0")
+        self.bias_correction = _flag("bias_correction", bias_correction)
+        self.weight_decay = check.nonnegative_finite("weight_decay", weight_decay)
+        self.weight_decay_form = check.one_of(
+            "weight_decay_form",
+            _option(weight_decay_form, defaults, "weight_decay_form"),
+            WEIGHT_DECAY_FORMS,
+        )
+        self.convention = convention
 
     def init(self, params: np.ndarray) -> RMSpropState:
         check.float_params("params", params)
-        accumulator = np.full_like(params, self.initial_accumulator)
-        return RMSpropState(0, accumulator, np.empty_like(params))
+        return RMSpropState(
+            step=0,
+            accumulator=np.full_like(params, self.initial_accumulator),
+            scratch=np.empty_like(params),
+            grad_average=np.zeros_like(params) if self.centered else None,
+            momentum_buffer=np.zeros_like(params) if self.momentum > 0 else None,
+            work=np.empty_like(params),
+            spare=(
+                np.empty_like(params)
+                if self.centered and self.bias_correction
+                else None
+            ),
+            mask=np.empty(params.shape, dtype=bool) if self.eps == 0.0 else None,
+        )
 
-    def step(
-        self, params: np.ndarray, grads: np.ndarray, state: RMSpropState
-    ) -> None:
+    def step(self, params: np.ndarray, grads: np.ndarray, state: RMSpropState) -> None:
         grads = self._check_step(params, grads, state.accumulator)
-        scratch = state.scratch
-
-        np.multiply(grads, grads, out=scratch)
-        scratch *= 1.0 - self.rho
-        state.accumulator *= self.rho
-        state.accumulator += scratch
-
-        _denominator(state.accumulator, self.eps, self.eps_placement, out=scratch)
-        _divide_where_nonzero(grads, scratch, self.eps)
-        scratch *= self.lr
-        params -= scratch
         state.step += 1
+        scratch, work = state.scratch, state.work
+
+        grads = _updates.apply_weight_decay(
+            params, grads, self.weight_decay, self.weight_decay_form, self.lr, work
+        )
+        _updates.moving_average(state.accumulator, grads, self.rho, scratch, True)
+        if self.centered:
+            _updates.moving_average(state.grad_average, grads, self.rho, scratch)
+        self._denominator(state, state.step, scratch, state.spare)
+
+        if self.momentum == 0.0:
+            np.multiply(grads, self.lr, out=work)
+            _updates.divide(work, scratch, work, state.mask)
+            params -= work
+        elif self.momentum_form == "pytorch":
+            _updates.divide(grads, scratch, work, state.mask)
+            _updates.momentum_step(
+                params,
+                work,
+                state.momentum_buffer,
+                self.momentum,
+                self.nesterov,
+                self.lr,
+                scratch,
+            )
+        else:
+            np.multiply(grads, self.lr, out=work)
+            _updates.divide(work, scratch, work, state.mask)
+            _updates.momentum_step(
+                params,
+                work,
+                state.momentum_buffer,
+                self.momentum,
+                self.nesterov,
+                None,
+                scratch,
+            )
+
+    def _denominator(
+        self,
+        state: RMSpropState,
+        step: int,
+        out: np.ndarray,
+        spare: np.ndarray | None,
+    ) -> np.ndarray:
+        """Write the denominator that divides the gradient of step ``step``."""
+        correction = None
+        if self.bias_correction and step > 0:
+            correction = _updates.bias_correction(self.rho, step, out.dtype)
+        if self.centered:
+            variance = _updates.centered_variance(
+                state.accumulator, state.grad_average, correction, out, spare
+            )
+        elif correction is not None:
+            variance = np.divide(state.accumulator, correction, out=out)
+        else:
+            variance = state.accumulator
+        return _updates.denominator(variance, self.eps, self.eps_placement, out)
 
     def effective_lr(self, state: RMSpropState) -> np.ndarray:
-        """Return lr / sqrt(E[g^2]_t + eps), or with eps outside, per parameter."""
-        denom = _denominator(
-            state.accumulator,
-            self.eps,
-            self.eps_placement,
-            out=np.empty_like(state.accumulator),
-        )
-        return _effective_lr(self.lr, denom)
+        """Return lr / denominator per parameter: the factor on the last gradient.
+
+        The denominator is sqrt(E[g^2]_t + eps), or sqrt(E[g^2]_t) + eps, with
+        the variance in place of E[g^2]_t when centered and the bias-corrected
+        averages with ``bias_correction``. It is the factor before momentum:
+        with momentum the step also carries the earlier gradients.
+        """
+        out = np.empty_like(state.accumulator)
+        spare = np.empty_like(out) if self.centered and self.bias_correction else None
+        denom = self._denominator(state, state.step, out, spare)
+        return _updates.lr_over(self.lr, denom)
