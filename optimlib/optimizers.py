@@ -204,8 +204,8 @@ class AdaGrad(Optimizer):
         weight_decay: the weight decay coefficient, finite and >= 0.
         weight_decay_form: ``"l2"`` adds weight_decay * theta to the gradient
             before it enters G (PyTorch). ``"decoupled"`` shrinks theta by
-            lr_t * weight_decay * theta before the update, and G never sees it
-            (Keras 3).
+            lr_t * weight_decay * theta before the update, and G does not
+            include it (Keras 3).
         convention: the preset the unset options come from: ``"book"``,
             ``"pytorch"``, ``"optax"``, ``"keras"`` or ``"tf1"``.
 
@@ -501,8 +501,9 @@ class RMSprop(Optimizer):
 
         The denominator is sqrt(E[g^2]_t + eps), or sqrt(E[g^2]_t) + eps, with
         the variance in place of E[g^2]_t when centered and the bias-corrected
-        averages with ``bias_correction``. It is the factor before momentum:
-        with momentum the step also carries the earlier gradients.
+        averages with ``bias_correction`` (uncorrected before the first step).
+        It is the factor before momentum: with momentum the step also carries
+        the earlier gradients.
         """
         out = np.empty_like(state.accumulator)
         spare = np.empty_like(out) if self.centered and self.bias_correction else None

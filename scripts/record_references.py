@@ -310,6 +310,8 @@ def run_keras(case: dict, theta0: np.ndarray, grads: np.ndarray) -> tuple:
     else:
         optimizer = keras.optimizers.RMSprop(**case["options"])
     optimizer.build([variable])
+    # NOTE: Keras 3.15.1 has no public accessor for an optimizer's slots, so
+    # this reads the private lists that Adagrad.build and RMSprop.build fill.
     slots = (
         optimizer._accumulators
         if case["optimizer"] == "adagrad"

@@ -71,7 +71,7 @@ def build(case: dict) -> ol.AdaGrad | ol.RMSprop:
 
 
 def replay(case: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Run optimlib on the case's gradients; return params and accumulators."""
+    """Run optimlib on the case's gradients and return params and accumulators."""
     return _replay(case["id"])
 
 
