@@ -53,8 +53,8 @@ class AdaGradState:
         accumulator: G_t, the starting value plus the sum of squared gradients.
         scratch: a buffer of the parameters' shape reused by every step.
         work: a second such buffer.
-        mask: a boolean buffer, allocated only when eps is 0, that marks the
-            nonzero denominators.
+        mask: a boolean buffer, allocated only when eps is 0 in the
+            parameters' precision, that marks the zero denominators.
     """
 
     step: int
@@ -77,7 +77,8 @@ class RMSpropState:
         momentum_buffer: the momentum buffer, when momentum > 0.
         work: a second scratch buffer.
         spare: a third one, allocated only for centered bias correction.
-        mask: a boolean buffer, allocated only when eps is 0.
+        mask: a boolean buffer, allocated only when eps is 0 in the
+            parameters' precision.
     """
 
     step: int
@@ -137,6 +138,18 @@ def _flag(name: str, value: object) -> bool:
     return bool(value)
 
 
+def _zero_mask(params: np.ndarray, eps: float) -> np.ndarray | None:
+    """Return a boolean buffer when a denominator can be 0, and None otherwise.
+
+    A denominator can be 0 when eps is 0 in the parameters' precision: eps = 0,
+    or an eps below float32's smallest subnormal (about 1.4e-45), which
+    rounds to 0 in a float32 step.
+    """
+    if params.dtype.type(eps) == 0.0:
+        return np.empty(params.shape, dtype=bool)
+    return None
+
+
 class SGD(Optimizer):
     r"""Plain gradient descent with one global learning rate.
 
@@ -163,6 +176,11 @@ class SGD(Optimizer):
 
     def step(self, params: np.ndarray, grads: np.ndarray, state: SGDState) -> None:
         grads = self._check_step(params, grads, None)
+        if params.shape != state.shape:
+            raise ValueError(
+                f"state was allocated for shape {state.shape}, got params of shape "
+                f"{params.shape}; call init(params) again"
+            )
         params -= self.lr * grads
         state.step += 1
 
@@ -214,7 +232,7 @@ class AdaGrad(Optimizer):
         >>> theta = np.array([1.0, 1.0])
         >>> state = opt.init(theta)
         >>> opt.step(theta, np.array([3.0, -0.01]), state)
-        >>> theta   # the first step is lr * sign(g) when G_0 = 0 and eps = 0
+        >>> theta   # the first step is -lr * sign(g) when G_0 = 0 and eps = 0
         array([0.9, 1.1])
     """
 
@@ -263,7 +281,7 @@ class AdaGrad(Optimizer):
             accumulator=np.full_like(params, self.initial_accumulator),
             scratch=np.empty_like(params),
             work=np.empty_like(params),
-            mask=np.empty(params.shape, dtype=bool) if self.eps == 0.0 else None,
+            mask=_zero_mask(params, self.eps),
         )
 
     def step(self, params: np.ndarray, grads: np.ndarray, state: AdaGradState) -> None:
@@ -431,7 +449,7 @@ class RMSprop(Optimizer):
                 if self.centered and self.bias_correction
                 else None
             ),
-            mask=np.empty(params.shape, dtype=bool) if self.eps == 0.0 else None,
+            mask=_zero_mask(params, self.eps),
         )
 
     def step(self, params: np.ndarray, grads: np.ndarray, state: RMSpropState) -> None:

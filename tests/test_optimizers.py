@@ -212,11 +212,6 @@ def test_zero_eps_fresh_effective_lr_inf(optimizer):
     assert np.all(np.isinf(optimizer.effective_lr(state)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an eps below float32's smallest subnormal (about 1.4e-45) rounds to 0 "
-    "in the float32 denominator, and the eps > 0 branch then divides 0 by 0",
-)
 @pytest.mark.filterwarnings("error")
 @pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
 @pytest.mark.parametrize("placement", PLACEMENTS)

@@ -266,11 +266,6 @@ def test_step_rejects_foreign_state(optimizer_class, params, message):
         optimizer.step(params, np.ones(params.shape), state)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SGD.step never compares params with the shape stored by init, so "
-    "effective_lr(state) keeps returning the old shape",
-)
 def test_sgd_step_rejects_foreign_state():
     optimizer = SGD(lr=0.1)
     state = optimizer.init(np.zeros(2))
