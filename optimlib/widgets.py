@@ -5,9 +5,16 @@ in size by a factor of ten each. Sliders set the gradient scale (on a log
 scale), eta and, for RMSprop, rho. Each move recomputes all curves with one
 vectorised call of ``CurveSet`` and redraws at most ``max_points`` points per
 curve.
+
+The object that ``widget()`` returns also carries a static version of the
+panel (see ``optimlib.static_widgets``) as its ``text/html`` output. Jupyter
+front ends prefer the live widget; the book's HTML build is configured to show
+the static version, which works with no kernel.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -43,10 +50,14 @@ class EffectiveLRPanel:
         max_points: int = 400,
     ) -> None:
         self.algorithm = check.one_of("algorithm", algorithm, ALGORITHMS)
-        steps = check.positive_int("steps", steps)
+        self.steps = check.positive_int("steps", steps)
+        self.seed = seed
         self.eps = check.nonnegative_finite("eps", eps)
-        noise = np.random.default_rng(seed).standard_normal((steps, len(RELATIVE_SCALES)))
-        self.curves = CurveSet(noise, RELATIVE_SCALES, max_points=max_points)
+        self.relative_scales = RELATIVE_SCALES
+        self.noise = np.random.default_rng(seed).standard_normal(
+            (self.steps, len(RELATIVE_SCALES))
+        )
+        self.curves = CurveSet(self.noise, RELATIVE_SCALES, max_points=max_points)
         self.steps_axis = self.curves.indices + 1
 
     def labels(self) -> list[str]:
@@ -72,11 +83,14 @@ class EffectiveLRPanel:
         """Build the ipywidgets panel: sliders above a matplotlib figure.
 
         Returns:
-            An ``ipywidgets.VBox``. Display it as the last line of a cell.
+            An ``ipywidgets.VBox`` whose display also offers the static panel
+            as ``text/html``. Display it as the last line of a cell.
         """
         import ipywidgets as widgets
         import matplotlib.pyplot as plt
         from IPython.display import display
+
+        from optimlib.static_widgets import panel_html
 
         controls = {
             "scale": widgets.FloatLogSlider(
@@ -121,4 +135,28 @@ class EffectiveLRPanel:
         for control in controls.values():
             control.observe(redraw, names="value")
         redraw()
-        return widgets.VBox([widgets.HBox(list(controls.values())), output])
+        box = _panel_box_class()([widgets.HBox(list(controls.values())), output])
+        box.static_html = panel_html(self, scale, lr, rho)
+        return box
+
+
+@functools.cache
+def _panel_box_class() -> type:
+    """Return a VBox subclass that adds ``static_html`` to its display data.
+
+    The class is made on first use so that ``import optimlib`` does not
+    import ipywidgets.
+    """
+    import ipywidgets as widgets
+
+    class PanelBox(widgets.VBox):
+        static_html = ""
+
+        def _repr_mimebundle_(self, **kwargs: object) -> dict | None:
+            bundle = super()._repr_mimebundle_(**kwargs)
+            if bundle is not None and self.static_html:
+                bundle["text/html"] = self.static_html
+            return bundle
+
+    PanelBox.__qualname__ = "PanelBox"
+    return PanelBox
