@@ -180,7 +180,8 @@ def panel_spec(
         controls.append(_control("rho", "rho", grid.rhos, rho, ".3f"))
 
     parts = []
-    for name, rates in precompute(panel, grid, curves).items():
+    computed = precompute(panel, grid, curves)
+    for name, rates in computed.items():
         dims = ["scale", "lr", "rho"] if name == "rmsprop" else ["scale", "lr"]
         parts.append({
             "algorithm": name,
@@ -197,11 +198,22 @@ def panel_spec(
         "steps": (curves.indices + 1).tolist(),
         "controls": controls,
         "parts": parts,
+        "yRange": _decade_range(computed.values()),
         "traces": [{"name": label, **trace_style(k)} for k, label in enumerate(labels)],
         "xTitle": "step t",
         "yTitle": "effective learning rate",
         "description": _description(panel.algorithm),
     }
+
+
+def _decade_range(parts: object) -> list[int]:
+    # The y axis stays fixed while the controls move, so that a change of
+    # scale or eta shifts the curves rather than the tick labels. It spans
+    # whole decades around every rate of the grid.
+    logs = [np.log10(rates) for rates in parts]
+    low = min(float(values.min()) for values in logs)
+    high = max(float(values.max()) for values in logs)
+    return [int(np.floor(low)), int(np.ceil(high))]
 
 
 def _control(
@@ -225,22 +237,30 @@ def _description(algorithm: str) -> str:
 
 
 def panel_html(panel: EffectiveLRPanel, scale: float, lr: float, rho: float) -> str:
-    """Return the static panel as an HTML snippet with its data inline.
+    """Return the static panel as an HTML snippet; see ``spec_html``."""
+    return spec_html(panel_spec(panel, scale, lr, rho))
+
+
+def spec_html(spec: dict[str, Any]) -> str:
+    """Return a static panel as an HTML snippet with its data inline.
 
     The snippet contains a ``<div class="optimlib-panel">`` and the panel's data
     as ``<script type="application/json">``. It runs no code itself: the
     book's pages load ``assets/optimlib/panels.js``, which draws every panel.
+
+    Args:
+        spec: the result of ``panel_spec``.
     """
-    spec = json.dumps(panel_spec(panel, scale, lr, rho), separators=(",", ":"))
+    data = json.dumps(spec, separators=(",", ":"))
     # "</" would end the script element early; JSON allows "<\/" in strings.
-    spec = spec.replace("</", "<\\/")
-    description = html.escape(_description(panel.algorithm))
+    data = data.replace("</", "<\\/")
+    description = html.escape(spec["description"])
     return (
         '<div class="optimlib-panel">\n'
         f'<p class="optimlib-panel-caption">{description}'
         '<span class="optimlib-panel-nojs"> The interactive version of this '
         "figure needs JavaScript.</span></p>\n"
         '<script type="application/json" class="optimlib-panel-data">'
-        f"{spec}</script>\n"
+        f"{data}</script>\n"
         "</div>\n"
     )

@@ -90,7 +90,7 @@ class EffectiveLRPanel:
         import matplotlib.pyplot as plt
         from IPython.display import display
 
-        from optimlib.static_widgets import panel_html
+        from optimlib.static_widgets import panel_spec, spec_html
 
         controls = {
             "scale": widgets.FloatLogSlider(
@@ -110,15 +110,21 @@ class EffectiveLRPanel:
         for control in controls.values():
             control.style.description_width = "initial"
 
+        # The static panel's grid spans the sliders' ranges, so its y range
+        # holds every curve the sliders can produce. A fixed y axis lets a
+        # change of scale or eta move the curves instead of the tick labels.
+        spec = panel_spec(self, scale, lr, rho)
+        low, high = spec["yRange"]
+
         output = widgets.Output()
         with plt.ioff():
-            fig, ax = plt.subplots(figsize=(7, 4))
+            fig, ax = plt.subplots(figsize=(9, 4))
         lines = plot_series(
             ax, self.steps_axis, self.compute(scale, lr, rho), self.labels()
         )
         ax.set(xscale="log", yscale="log", xlabel="step t",
-               ylabel="effective learning rate")
-        ax.legend(loc="lower left", fontsize="small")
+               ylabel="effective learning rate", ylim=(10.0**low, 10.0**high))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
         fig.tight_layout()
 
         def redraw(change: object = None) -> None:
@@ -126,8 +132,6 @@ class EffectiveLRPanel:
             rates = self.compute(values["scale"], values["lr"], values.get("rho", rho))
             for k, line in enumerate(lines):
                 line.set_ydata(rates[:, k])
-            ax.relim()
-            ax.autoscale_view()
             with output:
                 output.clear_output(wait=True)
                 display(fig)
@@ -136,7 +140,7 @@ class EffectiveLRPanel:
             control.observe(redraw, names="value")
         redraw()
         box = _panel_box_class()([widgets.HBox(list(controls.values())), output])
-        box.static_html = panel_html(self, scale, lr, rho)
+        box.static_html = spec_html(spec)
         return box
 
 

@@ -110,12 +110,15 @@
       paper_bgcolor: "#ffffff",
       plot_bgcolor: "#ffffff",
       font: { color: "#222222" },
+      // Fixed axes: a change of scale or eta moves the curves, as it does in
+      // the live panel, instead of relabelling the y axis.
       xaxis: {
         type: "log", title: { text: spec.xTitle },
+        range: [0, Math.log10(spec.steps[spec.steps.length - 1])],
         exponentformat: "power", gridcolor: "#dddddd",
       },
       yaxis: {
-        type: "log", title: { text: spec.yTitle },
+        type: "log", title: { text: spec.yTitle }, range: spec.yRange,
         exponentformat: "power", gridcolor: "#dddddd",
       },
       legend: { orientation: "h", x: 0, y: -0.2, xanchor: "left", yanchor: "top" },
