@@ -287,6 +287,17 @@ _RESOURCE_BYTES_JS = """
 """
 
 
+def _page_bytes(page: Any, base: str) -> tuple[int, int]:
+    # (own, shared) bytes of the resources the page has loaded so far.
+    own = shared = 0
+    for resource in page.evaluate(_RESOURCE_BYTES_JS):
+        if _is_shared(resource["url"], base):
+            shared += resource["bytes"]
+        else:
+            own += resource["bytes"]
+    return own, shared
+
+
 def audit_page(context: Any, base: str, relative: str) -> dict[str, Any]:
     """Load one page and return what it requested, logged and rendered."""
     page = context.new_page()
@@ -304,13 +315,8 @@ def audit_page(context: Any, base: str, relative: str) -> dict[str, Any]:
         page.goto(base + relative, timeout=PAGE_TIMEOUT_MS)
         _wait_until_settled(page)
         facts = page.evaluate(_PAGE_FACTS_JS)
-        own_bytes = shared_bytes = 0
-        resources = page.evaluate(_RESOURCE_BYTES_JS)
-        for resource in resources:
-            if _is_shared(resource["url"], base):
-                shared_bytes += resource["bytes"]
-            else:
-                own_bytes += resource["bytes"]
+        own_bytes, shared_bytes = _page_bytes(page, base)
+        requests = len(page.evaluate(_RESOURCE_BYTES_JS))
         page.add_script_tag(path=str(AXE_PATH))
         violations = page.evaluate(_AXE_JS)
     finally:
@@ -321,7 +327,7 @@ def audit_page(context: Any, base: str, relative: str) -> dict[str, Any]:
         "consoleErrors": errors,
         "ownBytes": own_bytes,
         "sharedBytes": shared_bytes,
-        "requests": len(resources),
+        "requests": requests,
         "axeViolations": violations,
     }
 
@@ -428,19 +434,25 @@ def _keyboard_move(page: Any, index: int, name: str) -> dict[str, Any]:
 
 
 def measure_latency(
-    context: Any, base: str, relative: str, moves: int
-) -> list[dict[str, Any]]:
-    """Move each panel's controls ``moves`` times; return the timings in ms."""
+    context: Any, base: str, relative: str, moves: int, warmup: int = 10
+) -> dict[str, Any]:
+    """Move each panel's controls ``moves`` times; return timings (ms) and bytes.
+
+    The first ``warmup`` moves, while the JavaScript engine compiles plotly's
+    code, are timed apart (``firstMoveMs``, ``maxWarmupMs``) and left out of
+    the medians.
+    """
     page = context.new_page()
     try:
         page.goto(base + relative, timeout=PAGE_TIMEOUT_MS)
         _wait_until_settled(page)
+        own_bytes, shared_bytes = _page_bytes(page, base)
         count = page.evaluate("() => document.querySelectorAll('.optimlib-panel').length")
         results = []
         for index in range(count):
             spec = page.evaluate(_SPEC_JS, index)
             elapsed, to_frame = [], []
-            for move in range(moves):
+            for move in range(warmup + moves):
                 control = spec["controls"][move % len(spec["controls"])]
                 value = (control["initial"] + 1 + move) % len(control["values"])
                 timing = page.evaluate(
@@ -452,13 +464,15 @@ def measure_latency(
             results.append({
                 "algorithm": spec["algorithm"],
                 "moves": moves,
-                "medianRedrawMs": statistics.median(elapsed),
-                "medianToFrameMs": statistics.median(to_frame),
-                "maxRedrawMs": max(elapsed),
+                "firstMoveMs": elapsed[0],
+                "maxWarmupMs": max(elapsed[:warmup], default=0.0),
+                "medianRedrawMs": statistics.median(elapsed[warmup:]),
+                "medianToFrameMs": statistics.median(to_frame[warmup:]),
+                "maxRedrawMs": max(elapsed[warmup:]),
             })
     finally:
         page.close()
-    return results
+    return {"ownBytes": own_bytes, "sharedBytes": shared_bytes, "panels": results}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -467,7 +481,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", type=Path, required=True, help="the built site")
     parser.add_argument("--out", type=Path, required=True, help="JSON results file")
     parser.add_argument(
-        "--moves", type=int, default=60, help="control moves per panel (latency)"
+        "--moves", type=int, default=60, help="timed control moves per panel (latency)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=10,
+        help="control moves per panel before the timed ones (latency)",
     )
     parser.add_argument(
         "--screenshots", type=Path, default=ROOT / "screenshots",
@@ -496,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
             for relative in chapter_pages(site):
                 print(f"timing {relative}", file=sys.stderr, flush=True)
                 results["pages"][relative] = measure_latency(
-                    context, base, relative, args.moves
+                    context, base, relative, args.moves, args.warmup
                 )
         else:
             args.screenshots.mkdir(parents=True, exist_ok=True)

@@ -115,11 +115,11 @@
       xaxis: {
         type: "log", title: { text: spec.xTitle },
         range: [0, Math.log10(spec.steps[spec.steps.length - 1])],
-        exponentformat: "power", gridcolor: "#dddddd",
+        fixedrange: true, exponentformat: "power", gridcolor: "#dddddd",
       },
       yaxis: {
         type: "log", title: { text: spec.yTitle }, range: spec.yRange,
-        exponentformat: "power", gridcolor: "#dddddd",
+        fixedrange: true, exponentformat: "power", gridcolor: "#dddddd",
       },
       legend: { orientation: "h", x: 0, y: -0.2, xanchor: "left", yanchor: "top" },
       showlegend: true,
@@ -157,9 +157,8 @@
       return curves.map(function (rates, k) {
         var style = spec.traces[k];
         return {
-          type: "scatter", mode: "lines+markers", name: style.name,
+          type: "scatter", mode: "lines", name: style.name,
           x: spec.steps, y: rates, line: style.line,
-          marker: Object.assign({ size: 6, maxdisplayed: 10 }, style.marker),
         };
       });
     }
