@@ -1,0 +1,370 @@
+"""Tests of the numba-compiled AdaGrad and RMSprop steps in optimlib.fused.
+
+The reference is optimlib's NumPy step, whose own tests check it against
+hand-computed values. Each case here runs the NumPy optimizer and its fused
+twin from the same start on the same gradients and compares the results. The
+kernel repeats the NumPy step's operations in the same order, so today the two
+agree to the bit. The tolerances below (4 ulp) leave room for a reordering
+that changes the last bit without changing the algorithm.
+"""
+
+import importlib.util
+import inspect
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from optimlib import AdaGrad, RMSprop, fused
+
+needs_numba = pytest.mark.skipif(
+    importlib.util.find_spec("numba") is None,
+    reason="numba is not installed (pip install 'optimlib[fast]')",
+)
+
+PAIRS = [
+    pytest.param(AdaGrad, fused.FusedAdaGrad, {}, id="adagrad"),
+    pytest.param(RMSprop, fused.FusedRMSprop, {"rho": 0.9}, id="rmsprop-0.9"),
+    pytest.param(RMSprop, fused.FusedRMSprop, {"rho": 0.999}, id="rmsprop-0.999"),
+]
+DTYPES = [np.float32, np.float64]
+PLACEMENTS = ["inside", "outside"]
+ULP_TOLERANCE = 4
+
+
+def gradient_history(regime, steps, size, dtype, seed=0):
+    """Return ``steps`` gradients of ``size`` elements for one regime.
+
+    The sizes stay below the square root of the dtype's largest value over
+    the number of steps, so no accumulator overflows.
+    """
+    rng = np.random.default_rng(seed)
+    normal = rng.standard_normal((steps, size))
+    tiny, large = (1e-30, 1e17) if dtype == np.float32 else (1e-170, 1e150)
+    if regime == "normal":
+        history = normal
+    elif regime == "sparse":
+        # Most gradients 0, so with eps = 0 many denominators stay 0.
+        history = normal * (rng.random((steps, size)) < 0.1)
+    elif regime == "tiny":
+        # Squares underflow to 0 (or to subnormals) in the dtype.
+        history = normal * tiny
+    elif regime == "large":
+        history = normal * large
+    else:
+        # Magnitudes from tiny to large in every step, with exact zeros.
+        exponents = rng.uniform(np.log10(tiny), np.log10(large), (steps, size))
+        history = normal * 10.0**exponents
+        history[:, ::5] = 0.0
+    return history.astype(dtype)
+
+
+def run_both(numpy_optimizer, fused_optimizer, start, history):
+    """Step both optimizers from ``start`` through ``history``."""
+    reference = start.copy()
+    reference_state = numpy_optimizer.init(reference)
+    params = start.copy()
+    state = fused_optimizer.init(params)
+    for grads in history:
+        numpy_optimizer.step(reference, grads, reference_state)
+        fused_optimizer.step(params, grads, state)
+    return (reference, reference_state), (params, state)
+
+
+def assert_close(actual, expected):
+    """Assert agreement within ULP_TOLERANCE ulp of the largest expected value.
+
+    Relative to each element this is 4 ulp. Near zero, where one rounding of
+    an update is many ulp of the element, it is 4 ulp of the array's scale.
+    """
+    scale = np.abs(expected).max(initial=0.0)
+    eps = np.finfo(expected.dtype).eps
+    np.testing.assert_allclose(
+        actual, expected, rtol=ULP_TOLERANCE * eps, atol=ULP_TOLERANCE * eps * scale
+    )
+
+
+@needs_numba
+@pytest.mark.parametrize(("numpy_class", "fused_class", "options"), PAIRS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("placement", PLACEMENTS)
+@pytest.mark.parametrize("eps", [0.0, 1e-8, 1.0])
+@pytest.mark.parametrize("regime", ["normal", "sparse", "tiny", "large", "mixed"])
+def test_fused_matches_numpy_over_steps(
+    numpy_class, fused_class, options, dtype, placement, eps, regime
+):
+    kwargs = dict(options, lr=0.01, eps=eps, eps_placement=placement)
+    start = np.random.default_rng(1).standard_normal(257).astype(dtype)
+    history = gradient_history(regime, 300, start.size, dtype)
+    (reference, reference_state), (params, state) = run_both(
+        numpy_class(**kwargs), fused_class(**kwargs), start, history
+    )
+    assert np.all(np.isfinite(params))
+    assert_close(params, reference)
+    assert_close(state.accumulator, reference_state.accumulator)
+    assert state.step == reference_state.step == len(history)
+
+
+@needs_numba
+@pytest.mark.parametrize(("numpy_class", "fused_class", "options"), PAIRS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fused_initial_accumulator(numpy_class, fused_class, options, dtype):
+    kwargs = dict(options, lr=0.1, eps=1e-7, initial_accumulator=0.1)
+    start = np.linspace(-1.0, 1.0, 64, dtype=dtype)
+    history = gradient_history("normal", 50, start.size, dtype)
+    (reference, _), (params, _) = run_both(
+        numpy_class(**kwargs), fused_class(**kwargs), start, history
+    )
+    assert_close(params, reference)
+
+
+@needs_numba
+@pytest.mark.parametrize(("numpy_class", "fused_class", "options"), PAIRS)
+@pytest.mark.parametrize("placement", PLACEMENTS)
+@pytest.mark.parametrize("dtype", DTYPES)
+# 1e-50 is below float32's smallest subnormal, so it is 0 in a float32 step.
+@pytest.mark.parametrize("eps", [0.0, 1e-50])
+def test_fused_zero_gradients_with_eps_zero(
+    numpy_class, fused_class, options, placement, dtype, eps
+):
+    # The denominator is 0 and so is the update: params stay where they are.
+    optimizer = fused_class(lr=0.1, eps=eps, eps_placement=placement, **options)
+    params = np.array([1.0, -2.0, 0.0], dtype=dtype)
+    state = optimizer.init(params)
+    for _ in range(3):
+        optimizer.step(params, np.zeros(3, dtype=dtype), state)
+    np.testing.assert_array_equal(params, [1.0, -2.0, 0.0])
+    np.testing.assert_array_equal(state.accumulator, [0.0, 0.0, 0.0])
+
+
+@needs_numba
+@pytest.mark.parametrize(("numpy_class", "fused_class", "options"), PAIRS)
+@pytest.mark.parametrize(
+    "layout",
+    ["2-D C order", "2-D Fortran order", "strided view", "0-D", "empty"],
+)
+def test_fused_array_layouts(numpy_class, fused_class, options, layout):
+    base = np.random.default_rng(2).standard_normal((6, 8))
+    grads = np.random.default_rng(3).standard_normal((6, 8))
+    if layout == "2-D Fortran order":
+        base, grads = np.asfortranarray(base), np.asfortranarray(grads)
+    elif layout == "strided view":
+        base, grads = base[:, ::3], grads[::2, ::3][:3].repeat(2, axis=0)
+    elif layout == "0-D":
+        base, grads = np.array(0.5), np.array(-2.0)
+    elif layout == "empty":
+        base, grads = np.zeros((0, 3)), np.zeros((0, 3))
+    (reference, reference_state), (params, state) = run_both(
+        numpy_class(**options), fused_class(**options), base, [grads, grads * 0.5]
+    )
+    assert_close(params, reference)
+    assert_close(state.accumulator, reference_state.accumulator)
+
+
+@needs_numba
+def test_fused_updates_strided_view_in_place():
+    # The kernel runs on contiguous copies of a strided view and writes back.
+    whole = np.ones(10)
+    view = whole[::2]
+    optimizer = fused.FusedAdaGrad(lr=0.5, eps=0.0)
+    optimizer.step(view, np.full(5, 2.0), optimizer.init(view))
+    np.testing.assert_array_equal(whole[::2], np.full(5, 0.5))
+    np.testing.assert_array_equal(whole[1::2], np.ones(5))
+
+
+@needs_numba
+@pytest.mark.parametrize(("numpy_class", "fused_class", "options"), PAIRS)
+def test_fused_casts_gradient_like_numpy(numpy_class, fused_class, options):
+    # A list and a float64 gradient for float32 params are cast to float32.
+    start = np.array([1.0, -1.0, 3.0], dtype=np.float32)
+    history = [[0.3, -0.2, 1e-3], np.array([1.0, 2.0, -0.5]), [1, 0, -2]]
+    (reference, _), (params, _) = run_both(
+        numpy_class(**options), fused_class(**options), start, history
+    )
+    assert params.dtype == np.float32
+    np.testing.assert_array_equal(params, reference)
+
+
+@needs_numba
+@pytest.mark.parametrize(("numpy_class", "fused_class", "options"), PAIRS)
+def test_fused_shares_state_with_numpy(numpy_class, fused_class, options):
+    # One run that alternates the two steps on one state ends where a NumPy
+    # run ends.
+    start = np.linspace(-1.0, 1.0, 16)
+    history = gradient_history("normal", 20, 16, np.float64)
+    numpy_optimizer, fused_optimizer = numpy_class(**options), fused_class(**options)
+    params = start.copy()
+    state = numpy_optimizer.init(params)
+    for index, grads in enumerate(history):
+        optimizer = fused_optimizer if index % 2 else numpy_optimizer
+        optimizer.step(params, grads, state)
+    (reference, _), _ = run_both(numpy_optimizer, fused_optimizer, start, history)
+    assert_close(params, reference)
+
+
+@needs_numba
+@pytest.mark.parametrize(("numpy_class", "fused_class", "options"), PAIRS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("position", [0, 500, 999])
+def test_fused_nonfinite_gradient_changes_nothing(
+    numpy_class, fused_class, options, dtype, bad_value, position
+):
+    optimizer = fused_class(**options)
+    params = np.random.default_rng(4).standard_normal(1000).astype(dtype)
+    state = optimizer.init(params)
+    optimizer.step(params, np.ones(1000, dtype), state)
+    params_before = params.copy()
+    accumulator_before = state.accumulator.copy()
+    grads = np.ones(1000, dtype)
+    grads[position] = bad_value
+
+    with pytest.raises(ValueError, match="grads must be finite") as fused_error:
+        optimizer.step(params, grads, state)
+    np.testing.assert_array_equal(params, params_before)
+    np.testing.assert_array_equal(state.accumulator, accumulator_before)
+    assert state.step == 1
+
+    numpy_optimizer = numpy_class(**options)
+    with pytest.raises(ValueError) as numpy_error:
+        numpy_optimizer.step(params, grads, numpy_optimizer.init(params))
+    assert str(fused_error.value) == str(numpy_error.value)
+
+
+@needs_numba
+def test_fused_float32_cast_overflow_is_nonfinite():
+    # 1e39 is a finite float64 but inf in float32 params.
+    optimizer = fused.FusedRMSprop()
+    params = np.zeros(3, dtype=np.float32)
+    with pytest.raises(ValueError, match="grads must be finite, got inf"):
+        optimizer.step(params, np.array([0.0, 1e39, 0.0]), optimizer.init(params))
+    np.testing.assert_array_equal(params, np.zeros(3))
+
+
+BAD_INPUTS = [
+    ("params", lambda params, state: ([1.0, 2.0], np.zeros(2), state)),
+    ("int params", lambda params, state: (np.zeros(2, dtype=int), np.zeros(2), state)),
+    ("grads shape", lambda params, state: (params, np.zeros(3), state)),
+    ("grads dtype", lambda params, state: (params, np.array(["a", "b"]), state)),
+    ("state shape", lambda params, state: (np.zeros(5), np.zeros(5), state)),
+]
+
+
+@needs_numba
+@pytest.mark.parametrize(("numpy_class", "fused_class", "options"), PAIRS)
+@pytest.mark.parametrize(
+    "make_arguments",
+    [case[1] for case in BAD_INPUTS],
+    ids=[case[0] for case in BAD_INPUTS],
+)
+def test_fused_rejects_bad_step_input_like_numpy(
+    numpy_class, fused_class, options, make_arguments
+):
+    params = np.zeros(2)
+    numpy_optimizer, fused_optimizer = numpy_class(**options), fused_class(**options)
+    with pytest.raises((TypeError, ValueError)) as numpy_error:
+        numpy_optimizer.step(*make_arguments(params, numpy_optimizer.init(params)))
+    with pytest.raises(numpy_error.type) as fused_error:
+        fused_optimizer.step(*make_arguments(params, fused_optimizer.init(params)))
+    assert str(fused_error.value) == str(numpy_error.value)
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    ("fused_class", "kwargs"),
+    [
+        (fused.FusedAdaGrad, {"lr": -1.0}),
+        (fused.FusedAdaGrad, {"eps": float("nan")}),
+        (fused.FusedAdaGrad, {"eps_placement": "middle"}),
+        (fused.FusedRMSprop, {"rho": 1.0}),
+        (fused.FusedRMSprop, {"initial_accumulator": -1.0}),
+    ],
+)
+def test_fused_validates_arguments_like_numpy(fused_class, kwargs):
+    numpy_class = fused_class.__mro__[1]
+    with pytest.raises(ValueError) as numpy_error:
+        numpy_class(**kwargs)
+    with pytest.raises(ValueError) as fused_error:
+        fused_class(**kwargs)
+    assert str(fused_error.value) == str(numpy_error.value)
+
+
+UNSUPPORTED = [
+    (fused.FusedAdaGrad, "lr_decay", 0.1),
+    (fused.FusedAdaGrad, "weight_decay", 1e-4),
+    (fused.FusedRMSprop, "weight_decay", 1e-4),
+    (fused.FusedRMSprop, "centered", True),
+    (fused.FusedRMSprop, "momentum", 0.9),
+    (fused.FusedRMSprop, "bias_correction", True),
+]
+
+
+@needs_numba
+@pytest.mark.parametrize(("fused_class", "option", "value"), UNSUPPORTED)
+def test_fused_rejects_unsupported_option(fused_class, option, value):
+    numpy_class = fused_class.__mro__[1]
+    if option not in inspect.signature(numpy_class).parameters:
+        pytest.skip(f"{numpy_class.__name__} has no option {option}")
+    with pytest.raises(ValueError, match=f"does not support {option}="):
+        fused_class(**{option: value})
+
+
+@needs_numba
+@pytest.mark.parametrize("fused_class", [fused.FusedAdaGrad, fused.FusedRMSprop])
+@pytest.mark.parametrize("convention", ["book", "pytorch", "optax", "keras", "tf1"])
+def test_fused_accepts_presets(fused_class, convention):
+    numpy_class = fused_class.__mro__[1]
+    if "convention" not in inspect.signature(numpy_class).parameters:
+        pytest.skip(f"{numpy_class.__name__} has no convention presets")
+    assert vars(fused_class(convention=convention)) == vars(
+        numpy_class(convention=convention)
+    )
+
+
+finite_floats = st.floats(
+    min_value=-1e15, max_value=1e15, allow_nan=False, allow_subnormal=True, width=64
+)
+
+
+@needs_numba
+@settings(max_examples=60, deadline=None)
+@given(
+    history=hnp.arrays(np.float64, (8, 5), elements=finite_floats),
+    eps=st.sampled_from([0.0, 1e-12, 1e-3]),
+    placement=st.sampled_from(PLACEMENTS),
+    rho=st.sampled_from([None, 0.0, 0.5, 0.99]),
+)
+def test_fused_matches_numpy_on_any_finite_history(history, eps, placement, rho):
+    if rho is None:
+        pair = (AdaGrad, fused.FusedAdaGrad, {})
+    else:
+        pair = (RMSprop, fused.FusedRMSprop, {"rho": rho})
+    numpy_class, fused_class, options = pair
+    kwargs = dict(options, lr=0.1, eps=eps, eps_placement=placement)
+    (reference, _), (params, _) = run_both(
+        numpy_class(**kwargs), fused_class(**kwargs), np.zeros(5), history
+    )
+    assert_close(params, reference)
+
+
+def test_fused_without_numba_raises_import_error(monkeypatch):
+    # None in sys.modules makes `import numba` raise ImportError.
+    monkeypatch.setitem(sys.modules, "numba", None)
+    fused._numba.cache_clear()
+    try:
+        with pytest.raises(ImportError, match="need numba"):
+            fused.FusedAdaGrad()
+    finally:
+        fused._numba.cache_clear()
+
+
+def test_import_optimlib_does_not_import_numba():
+    code = "import sys, optimlib, optimlib.fused; print('numba' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
