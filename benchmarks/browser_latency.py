@@ -9,10 +9,10 @@ repository root:
 The pages load in headless Chromium inside a network namespace with only
 loopback (scripts/site_browser.py). For each static panel it reports the
 median time from a control's input event to the end of plotly's redraw
-(Plotly.react resolved) and to the next animation frame after it, over the
-moves that follow the warm-up ones; target: 16 ms, one frame at 60 Hz. The
-first move, before the JavaScript engine has compiled plotly's code, is
-reported apart. For each chapter it reports the bytes loaded
+(Plotly.react resolved), and to the next animation frame after it. The
+medians cover the moves after the warm-up ones, and the target is 16 ms, one
+frame at 60 Hz. The first move, before the JavaScript engine has compiled
+plotly's code, is reported apart. For each chapter it reports the bytes loaded
 beyond the files under _static/, which every page shares; target 1.5 MB.
 """
 
