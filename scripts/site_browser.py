@@ -29,6 +29,7 @@ import http.server
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import struct
@@ -95,13 +96,22 @@ def run_isolated(
         *unshare, sys.executable, str(Path(__file__).resolve()),
         task, "--site", str(site), "--out", str(out), *(extra or []),
     ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, check=False
+    # A session of its own lets a timeout stop the browser and Playwright's
+    # driver too, not only the Python child.
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
     )
-    if result.returncode != 0:
+    try:
+        _, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        raise RuntimeError(f"{' '.join(command)} timed out after {timeout} s") from None
+    if child.returncode != 0:
         raise RuntimeError(
-            f"{' '.join(command)} failed with exit code {result.returncode}:\n"
-            f"{result.stderr[-4000:]}"
+            f"{' '.join(command)} failed with exit code {child.returncode}:\n"
+            f"{stderr[-4000:]}"
         )
     return json.loads(out.read_text())
 
