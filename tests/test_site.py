@@ -269,6 +269,13 @@ def test_thebe_config_names_repository(site: Path) -> None:
     assert wrong == [], "\n".join(wrong)
 
 
+def test_binder_runtime_names_python_only() -> None:
+    # repo2docker reads runtime.txt for the Python version alone; packages
+    # come from requirements.txt, so the two cannot drift apart.
+    lines = (ROOT / "runtime.txt").read_text().split()
+    assert lines == ["python-3.11"]
+
+
 @pytest.mark.parametrize("name", BINDER_CONFIG_FILES)
 def test_binder_builds_from_requirements_only(name: str) -> None:
     assert not (ROOT / name).exists(), (
