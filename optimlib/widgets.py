@@ -1,4 +1,4 @@
-"""The interactive panel of every chapter: effective learning rates under sliders.
+"""The interactive panel of the chapters: effective learning rates under sliders.
 
 The panel draws the effective rate of three parameters whose gradients differ
 in size by a factor of ten each. Sliders set the gradient scale (on a log
