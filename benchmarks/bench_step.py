@@ -18,7 +18,10 @@ prints:
 Every implementation computes the same update, with PyTorch's conventions
 (lr 0.01, eps outside the root, eps 1e-10 for AdaGrad, rho 0.99 and eps 1e-8
 for RMSprop), and a last table shows that their parameters agree after 100
-steps. torch runs on one thread, like NumPy's elementwise operations.
+steps. NumPy's elementwise operations run on one thread. The fused kernel
+runs on numba's threads from 2^18 bytes up, and torch runs on as many
+threads as numba unless --torch-threads says otherwise. The bound uses the
+fastest stream, serial or on numba's threads.
 
 Usage::
 
@@ -64,6 +67,7 @@ STREAM_ARRAYS = {
     "triad numpy": 3,
     "triad numba": 3,
     "in-place numba": 3,
+    "in-place numba parallel": 3,
     "check numba": 1,
 }
 # Chunk of the NumPy triad: its second operation reads the first one's output
@@ -79,25 +83,30 @@ class Backends:
     numba_missing: str = ""
     torch_missing: str = ""
     torch: object = None
+    numba_threads: int = 1
     kernels: dict[str, Callable] = field(default_factory=dict)
 
 
-def load_backends() -> Backends:
-    """Import numba and torch where installed, and compile the numba loops."""
+def load_backends(torch_threads: int | None) -> Backends:
+    """Import numba and torch where installed, and compile the numba loops.
+
+    torch gets ``torch_threads`` threads, or numba's thread count when None.
+    """
     backends = Backends()
-    try:
-        import torch
-    except ImportError as error:
-        backends.torch_missing = f"torch is not importable ({error})"
-    else:
-        torch.set_num_threads(1)
-        backends.torch = torch
     try:
         import numba
     except ImportError as error:
         backends.numba_missing = f"numba is not importable ({error})"
     else:
         backends.kernels = compile_streams(numba)
+        backends.numba_threads = numba.get_num_threads()
+    try:
+        import torch
+    except ImportError as error:
+        backends.torch_missing = f"torch is not importable ({error})"
+    else:
+        torch.set_num_threads(torch_threads or backends.numba_threads)
+        backends.torch = torch
     return backends
 
 
@@ -120,9 +129,15 @@ def compile_streams(numba) -> dict[str, Callable]:
             finite &= abs(a[i]) <= largest
         return finite
 
+    def update_in_place_parallel(a, b, s):
+        for i in numba.prange(a.size):
+            a[i] = a[i] + s * b[i]
+
+    parallel_jit = numba.njit(nogil=True, error_model="numpy", parallel=True)
     return {
         "triad": jit(triad),
         "in_place": jit(update_in_place),
+        "in_place_parallel": parallel_jit(update_in_place_parallel),
         "check": jit(check_finite),
     }
 
@@ -147,6 +162,10 @@ def stream_candidates(
         largest = np.finfo(dtype).max
         candidates["triad numba"] = lambda: triad(a, b, c, scalar)
         candidates["in-place numba"] = lambda: in_place(a, b, scalar)
+        in_place_parallel = backends.kernels["in_place_parallel"]
+        candidates["in-place numba parallel"] = lambda: in_place_parallel(
+            a, b, scalar
+        )
         candidates["check numba"] = lambda: check(a, largest)
     return candidates
 
@@ -465,11 +484,9 @@ def print_machine(backends: Backends, settings: Settings) -> None:
 
         versions.append(f"numba {numba.__version__}")
     if backends.torch is not None:
-        versions.append(
-            f"torch {backends.torch.__version__} "
-            f"({backends.torch.get_num_threads()} thread)"
-        )
+        versions.append(f"torch {backends.torch.__version__}")
     print(f"- versions: {', '.join(versions)}")
+    print(f"- threads: {', '.join(thread_counts(backends))}")
     blas = {
         key: value for key, value in os.environ.items() if key.startswith("OPENBLAS")
     }
@@ -485,6 +502,22 @@ def print_machine(backends: Backends, settings: Settings) -> None:
         "- bound: 5 arrays of the step's size over the best bandwidth measured at "
         "that size"
     )
+
+
+def thread_counts(backends: Backends) -> list[str]:
+    """Return the number of threads of each contender, as text."""
+    from optimlib import fused
+
+    counts = ["optimlib numpy 1"]
+    if not backends.numba_missing:
+        counts.append(
+            f"fused {backends.numba_threads} from {fused.PARALLEL_MIN_BYTES} "
+            "bytes of params up and 1 below, in-place numba parallel "
+            f"{backends.numba_threads}, other streams 1"
+        )
+    if backends.torch is not None:
+        counts.append(f"torch {backends.torch.get_num_threads()}")
+    return counts
 
 
 def format_load() -> str:
@@ -508,13 +541,20 @@ def main(argv: list[str] | None = None) -> None:
         help="wall: elapsed time (the default). cpu: CPU time of the timing "
         "thread, steadier when other programs load the machine",
     )
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=None,
+        help="threads for torch (torch.set_num_threads). Default: numba's "
+        "thread count, or 1 without numba",
+    )
     arguments = parser.parse_args(argv)
     if arguments.quick:
         settings = Settings(rounds=5, min_batch_seconds=1e-3, clock=arguments.clock)
     else:
         settings = Settings(rounds=21, min_batch_seconds=3e-3, clock=arguments.clock)
 
-    backends = load_backends()
+    backends = load_backends(arguments.torch_threads)
     print_machine(backends, settings)
     rows = measure(settings, backends)
     print_bandwidth(rows)

@@ -3,7 +3,8 @@
 Public API:
 
 - optimizers: ``SGD``, ``AdaGrad``, ``RMSprop``, each with ``init``, ``step``
-  and ``effective_lr``;
+  and ``effective_lr``, and ``FusedAdaGrad`` and ``FusedRMSprop``, whose step
+  is a numba-compiled loop (numba is imported only when one is created);
 - ``conventions``: the presets of PyTorch, optax, Keras 3 and TensorFlow 1,
   and ``from_library``, which builds the optimizer a library's arguments mean;
 - effective rates from a gradient history: ``adagrad_accumulator``,
@@ -37,6 +38,7 @@ from optimlib.optimizers import (
     RMSpropState,
     SGDState,
 )
+from optimlib.fused import FusedAdaGrad, FusedRMSprop
 from optimlib.plotting import PALETTE, plot_series, series_style
 from optimlib.runner import Trajectory, run
 from optimlib.schedules import (
@@ -56,6 +58,8 @@ __all__ = [
     "AdaGradState",
     "CurveSet",
     "EffectiveLRPanel",
+    "FusedAdaGrad",
+    "FusedRMSprop",
     "LogisticRegression",
     "Objective",
     "Optimizer",

@@ -53,7 +53,18 @@ _RMSPROP_OPTIONS = ("lr", "rho", "eps", "eps_placement", "initial_accumulator")
 _PRESET_OPTIONS = ("convention",)
 
 
-def _make_kernel(eps_inside: bool, eps_zero: bool) -> Callable:
+# Steps on arrays of at least this many bytes run the parallel kernel, when
+# numba has more than one thread. On 2 cores (the machine in benchmarks.md)
+# two threads were faster from 2^16 float32 or 2^15 float64 elements up and
+# slower below, where starting the threads costs more than they save.
+PARALLEL_MIN_BYTES = 1 << 18
+
+# Elements per block of the kernel's loops. Each block is one task of the
+# parallel kernel and runs as a plain loop that the compiler vectorises.
+_BLOCK = 1 << 14
+
+
+def _make_kernel(eps_inside: bool, eps_zero: bool, prange: Callable) -> Callable:
     """Return the step kernel, as plain Python, for one combination of flags.
 
     The flags are constants of the closure, so numba compiles each
@@ -61,6 +72,11 @@ def _make_kernel(eps_inside: bool, eps_zero: bool) -> Callable:
     for eps == 0 left inside the loop made float32 steps of 10^7 elements
     about 20% slower, although it is never true when eps > 0 (measured with
     numba 0.68.1 on the machine that benchmarks.md describes).
+
+    ``prange`` is ``numba.prange`` for the parallel kernel, which spreads the
+    blocks over numba's threads, and ``range`` for the serial one. Every
+    element is computed by the same operations either way, so the two
+    kernels return the same bits.
     """
 
     def step_kernel(params, grads, accumulator, lr, decay, scale, eps, largest):
@@ -69,30 +85,47 @@ def _make_kernel(eps_inside: bool, eps_zero: bool) -> Callable:
         # G = decay * G + scale * g^2: RMSprop's moving average with decay rho
         # and scale 1 - rho, and AdaGrad's sum with decay and scale 1, since
         # multiplying by 1 is exact in floating point.
+        size = grads.size
+        blocks = (size + _BLOCK - 1) // _BLOCK
 
         # abs(g) <= largest is False for NaN and +-inf. A loop with no early
         # exit vectorises, so it costs less than one that stops at the first.
-        finite = True
-        for i in range(grads.size):
-            finite &= abs(grads[i]) <= largest
-        if not finite:
+        # The count of non-finite blocks is a reduction that numba's parallel
+        # loops support, and the update starts only after every block is read.
+        # Each block loops over views: with index bounds computed per block
+        # instead, numba 0.68.1 no longer vectorised the loops and a step
+        # took 3.5 times as long.
+        nonfinite_blocks = 0
+        for block in prange(blocks):
+            grads_block = grads[block * _BLOCK : (block + 1) * _BLOCK]
+            finite = True
+            for i in range(grads_block.size):
+                finite &= abs(grads_block[i]) <= largest
+            if not finite:
+                nonfinite_blocks += 1
+        if nonfinite_blocks > 0:
             return False
 
         # The operations of AdaGrad.step and RMSprop.step, in the same order
         # and dtype. A denominator is 0 only when eps is 0, and the NumPy
         # step's mask then makes the update (g * lr) * 0.
-        for i in range(grads.size):
-            g = grads[i]
-            total = accumulator[i] * decay + (g * g) * scale
-            accumulator[i] = total
-            if eps_inside:
-                denom = math.sqrt(total + eps)
-            else:
-                denom = math.sqrt(total) + eps
-            update = (g * lr) / denom
-            if eps_zero and denom == 0:
-                update = (g * lr) * 0
-            params[i] -= update
+        for block in prange(blocks):
+            start, stop = block * _BLOCK, (block + 1) * _BLOCK
+            params_block = params[start:stop]
+            grads_block = grads[start:stop]
+            accumulator_block = accumulator[start:stop]
+            for i in range(grads_block.size):
+                g = grads_block[i]
+                total = accumulator_block[i] * decay + (g * g) * scale
+                accumulator_block[i] = total
+                if eps_inside:
+                    denom = math.sqrt(total + eps)
+                else:
+                    denom = math.sqrt(total) + eps
+                update = (g * lr) / denom
+                if eps_zero and denom == 0:
+                    update = (g * lr) * 0
+                params_block[i] -= update
         return True
 
     return step_kernel
@@ -113,18 +146,22 @@ def _numba() -> ModuleType:
 
 
 @functools.cache
-def _compiled_kernel(eps_inside: bool, eps_zero: bool) -> Callable:
+def _compiled_kernel(eps_inside: bool, eps_zero: bool, parallel: bool) -> Callable:
     """Return the kernel for these flags wrapped by numba's jit.
 
     numba compiles it on the first call for each dtype and caches the machine
     code in ``__pycache__``.
     """
+    numba = _numba()
     # error_model="numpy": a division by 0 gives inf or nan instead of raising
     # ZeroDivisionError, a branch that would stop the loops from vectorising.
     # No fastmath: it would let the compiler reorder and fuse the arithmetic
     # (the results would then differ from the NumPy step) and assume no NaN.
-    jit = _numba().njit(cache=True, nogil=True, error_model="numpy")
-    return jit(_make_kernel(eps_inside, eps_zero))
+    # numba's cache tells closures apart by the values they capture, not by
+    # the jit options. Passing range, not numba.prange, to the serial kernel
+    # keeps it from loading the parallel kernel's machine code, or the reverse.
+    jit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=parallel)
+    return jit(_make_kernel(eps_inside, eps_zero, numba.prange if parallel else range))
 
 
 def _reject_unsupported(
@@ -202,7 +239,8 @@ def _run_kernel(
     """Run the kernel on 1-D views of the arrays. Raise if grads is not finite."""
     scalars = _kernel_scalars(params.dtype, lr, decay, scale, eps)
     eps_zero = bool(scalars[3] == 0)  # eps as rounded to the dtype
-    kernel = _compiled_kernel(eps_placement == "inside", eps_zero)
+    parallel = params.nbytes >= PARALLEL_MIN_BYTES and _numba().get_num_threads() > 1
+    kernel = _compiled_kernel(eps_placement == "inside", eps_zero, parallel)
     arrays = (params, grads, accumulator)
     c_order = (
         params.flags.c_contiguous

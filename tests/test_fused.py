@@ -235,6 +235,62 @@ def test_fused_nonfinite_gradient_changes_nothing(
     assert str(fused_error.value) == str(numpy_error.value)
 
 
+# Sizes for the parallel kernel: one block, a partial last block, many blocks.
+PARALLEL_SIZES = [1000, fused._BLOCK + 1, 5 * fused._BLOCK + 123]
+
+
+@needs_numba
+@pytest.mark.parametrize(("numpy_class", "fused_class", "options"), PAIRS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("eps", [0.0, 1e-8])
+@pytest.mark.parametrize("size", PARALLEL_SIZES)
+def test_parallel_kernel_matches_numpy(
+    numpy_class, fused_class, options, dtype, eps, size, monkeypatch
+):
+    monkeypatch.setattr(fused, "PARALLEL_MIN_BYTES", 0)
+    kwargs = dict(options, lr=0.01, eps=eps, eps_placement="outside")
+    start = np.random.default_rng(5).standard_normal(size).astype(dtype)
+    history = gradient_history("mixed", 20, size, dtype, seed=6)
+    (reference, reference_state), (params, state) = run_both(
+        numpy_class(**kwargs), fused_class(**kwargs), start, history
+    )
+    np.testing.assert_array_equal(params, reference)
+    np.testing.assert_array_equal(state.accumulator, reference_state.accumulator)
+
+
+@needs_numba
+@pytest.mark.parametrize("fused_class", [fused.FusedAdaGrad, fused.FusedRMSprop])
+@pytest.mark.parametrize("position", [0, fused._BLOCK - 1, 3 * fused._BLOCK + 7])
+def test_parallel_kernel_nonfinite_changes_nothing(fused_class, position, monkeypatch):
+    monkeypatch.setattr(fused, "PARALLEL_MIN_BYTES", 0)
+    size = 4 * fused._BLOCK
+    optimizer = fused_class()
+    params = np.random.default_rng(7).standard_normal(size)
+    state = optimizer.init(params)
+    optimizer.step(params, np.ones(size), state)
+    params_before = params.copy()
+    accumulator_before = state.accumulator.copy()
+    grads = np.ones(size)
+    grads[position] = np.nan
+
+    with pytest.raises(ValueError, match="grads must be finite"):
+        optimizer.step(params, grads, state)
+    np.testing.assert_array_equal(params, params_before)
+    np.testing.assert_array_equal(state.accumulator, accumulator_before)
+    assert state.step == 1
+
+
+@needs_numba
+def test_serial_and_parallel_kernels_differ():
+    # numba's cache keys closures by their captured values only, so the two
+    # kernels must capture different ones or one would load the other's code.
+    serial = fused._compiled_kernel(False, False, False)
+    parallel = fused._compiled_kernel(False, False, True)
+    assert serial.py_func.__closure__ != parallel.py_func.__closure__
+    assert parallel.targetoptions["parallel"]
+    assert not serial.targetoptions.get("parallel", False)
+
+
 @needs_numba
 def test_fused_float32_cast_overflow_is_nonfinite():
     # 1e39 is a finite float64 but inf in float32 params.
