@@ -122,9 +122,40 @@ class Optimizer:
             )
         return check.matching_gradient(grads, params)
 
+    def __setattr__(self, name: str, value: object) -> None:
+        # lr may change between steps, as a schedule does, and is checked
+        # again. The other hyperparameters shape the state that init
+        # allocates (the zero-denominator mask, the momentum buffer), so
+        # they are fixed once set.
+        if name == "lr":
+            value = check.positive_finite("lr", value)
+        elif name in _FIXED_HYPERPARAMETERS and name in vars(self):
+            raise AttributeError(
+                f"{name} is fixed when the optimizer is created; create a new "
+                f"{type(self).__name__} with {name}={value!r} instead"
+            )
+        super().__setattr__(name, value)
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
         return f"{type(self).__name__}({fields})"
+
+
+_FIXED_HYPERPARAMETERS = frozenset(
+    {
+        "rho", "eps", "eps_placement", "initial_accumulator", "lr_decay",
+        "weight_decay", "weight_decay_form", "centered", "momentum",
+        "momentum_form", "nesterov", "bias_correction", "convention",
+    }
+)
+
+
+def _check_state(state: object, expected: type) -> None:
+    if not isinstance(state, expected):
+        raise TypeError(
+            f"state must be the {expected.__name__} that init returned, "
+            f"got {type(state).__name__}"
+        )
 
 
 def _option(value: object, defaults: dict[str, object], name: str) -> object:
@@ -175,6 +206,7 @@ class SGD(Optimizer):
         return SGDState(0, params.shape)
 
     def step(self, params: np.ndarray, grads: np.ndarray, state: SGDState) -> None:
+        _check_state(state, SGDState)
         grads = self._check_step(params, grads, None)
         if params.shape != state.shape:
             raise ValueError(
@@ -285,6 +317,7 @@ class AdaGrad(Optimizer):
         )
 
     def step(self, params: np.ndarray, grads: np.ndarray, state: AdaGradState) -> None:
+        _check_state(state, AdaGradState)
         grads = self._check_step(params, grads, state.accumulator)
         state.step += 1
         lr = self.lr_at(state.step)
@@ -453,6 +486,7 @@ class RMSprop(Optimizer):
         )
 
     def step(self, params: np.ndarray, grads: np.ndarray, state: RMSpropState) -> None:
+        _check_state(state, RMSpropState)
         grads = self._check_step(params, grads, state.accumulator)
         state.step += 1
         scratch, work = state.scratch, state.work

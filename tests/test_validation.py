@@ -712,3 +712,49 @@ def test_all_finite_counts_bad_values():
 
 def test_positive_int_accepts_numpy_integer():
     assert check.positive_int("steps", np.int64(4)) == 4
+
+
+# Hyperparameters changed after construction.
+
+
+@pytest.mark.parametrize("optimizer_class", [SGD, AdaGrad, RMSprop])
+@pytest.mark.parametrize("lr", [0.0, -1.0, float("nan"), float("inf")])
+def test_lr_reassignment_checked(optimizer_class, lr):
+    optimizer = optimizer_class(lr=0.1)
+    with pytest.raises(ValueError, match="lr must be positive and finite"):
+        optimizer.lr = lr
+
+
+def test_lr_reassignment_takes_effect():
+    # A step of plain gradient descent moves by lr * g = 0.5 * 1.
+    optimizer = SGD(lr=0.1)
+    optimizer.lr = 0.5
+    theta = np.zeros(1)
+    optimizer.step(theta, np.ones(1), optimizer.init(theta))
+    assert theta[0] == -0.5
+
+
+@pytest.mark.parametrize(
+    "optimizer, name, value",
+    [
+        (AdaGrad(lr=0.1), "eps", 0.0),
+        (AdaGrad(lr=0.1), "initial_accumulator", 1.0),
+        (RMSprop(lr=0.1), "rho", 1.0),
+        (RMSprop(lr=0.1), "momentum", 0.9),
+        (RMSprop(lr=0.1), "centered", True),
+    ],
+)
+def test_fixed_hyperparameter_reassignment_rejected(optimizer, name, value):
+    with pytest.raises(AttributeError, match=f"{name} is fixed"):
+        setattr(optimizer, name, value)
+
+
+@pytest.mark.parametrize(
+    "optimizer, other",
+    [(AdaGrad(lr=0.1), RMSprop(lr=0.1)), (RMSprop(lr=0.1), AdaGrad(lr=0.1))],
+    ids=["adagrad", "rmsprop"],
+)
+def test_step_rejects_other_optimizers_state(optimizer, other):
+    theta = np.zeros(2)
+    with pytest.raises(TypeError, match="state must be the"):
+        optimizer.step(theta, np.ones(2), other.init(theta))
