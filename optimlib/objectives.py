@@ -208,6 +208,8 @@ def breast_cancer(standardize: bool = False, l2: float = 0.0) -> LogisticRegress
     Returns:
         A ``LogisticRegression`` with 31 parameters (30 weights, one bias).
     """
+    if not isinstance(standardize, (bool, np.bool_)):
+        raise TypeError(f"standardize must be True or False, got {standardize!r}")
     from sklearn.datasets import load_breast_cancer
 
     data = load_breast_cancer()

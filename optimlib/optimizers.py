@@ -203,6 +203,7 @@ class SGD(Optimizer):
 
     def init(self, params: np.ndarray) -> SGDState:
         check.float_params("params", params)
+        check.all_finite("params", params)
         return SGDState(0, params.shape)
 
     def step(self, params: np.ndarray, grads: np.ndarray, state: SGDState) -> None:
@@ -308,6 +309,7 @@ class AdaGrad(Optimizer):
 
     def init(self, params: np.ndarray) -> AdaGradState:
         check.float_params("params", params)
+        check.all_finite("params", params)
         return AdaGradState(
             step=0,
             accumulator=np.full_like(params, self.initial_accumulator),
@@ -470,6 +472,7 @@ class RMSprop(Optimizer):
 
     def init(self, params: np.ndarray) -> RMSpropState:
         check.float_params("params", params)
+        check.all_finite("params", params)
         return RMSpropState(
             step=0,
             accumulator=np.full_like(params, self.initial_accumulator),

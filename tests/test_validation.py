@@ -758,3 +758,9 @@ def test_step_rejects_other_optimizers_state(optimizer, other):
     theta = np.zeros(2)
     with pytest.raises(TypeError, match="state must be the"):
         optimizer.step(theta, np.ones(2), other.init(theta))
+
+
+@pytest.mark.parametrize("optimizer_class", [SGD, AdaGrad, RMSprop])
+def test_init_rejects_nonfinite_params(optimizer_class):
+    with pytest.raises(ValueError, match="params must be finite"):
+        optimizer_class(lr=0.1).init(np.array([np.nan, 1.0]))
