@@ -16,8 +16,10 @@ solutions, every test and the autograder zip that students must not see.
 notebook's export cell, under a folder. It uses otter's grading without
 containers (``otter.api.grade_submission``, what ``otter run`` does): each
 submission runs in a new kernel of the current Python environment, with the
-permissions of the user who runs this command. It prints one line per
-submission and writes a CSV file of the scores.
+permissions of the user who runs this command. Each grading runs in its own
+process, which is killed with its kernel after ``--timeout`` seconds. The
+command prints one line per submission as soon as it is graded and then
+writes a CSV file of the scores.
 
 ``samples`` builds every assignment, grades the sample submissions in
 ``assignments/samples/NAME/`` and compares each score with
@@ -34,18 +36,32 @@ import json
 import multiprocessing
 import os
 import sys
+import zipfile
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "assignments"
 SAMPLES = SOURCES / "samples"
 EXPECTED_SCORES = SAMPLES / "expected_scores.json"
 DEFAULT_BUILD = ROOT / "_build" / "assignments"
+# Maximum time to grade one submission, in seconds. Grading one sample took 8
+# to 10 seconds on a loaded two-core machine, kernel start included, so only a
+# submission that hangs or loops for minutes reaches this limit.
+DEFAULT_TIMEOUT = 300.0
 
 
 def assignment_names() -> list[str]:
     """Return the names of the source notebooks in ``assignments/``, sorted."""
     return sorted(path.stem for path in SOURCES.glob("*.ipynb"))
+
+
+def unknown_assignment_message(name: str) -> str:
+    """Return the error message for an assignment name without a source notebook."""
+    return (
+        f"no assignment {name!r}: expected {SOURCES / f'{name}.ipynb'}. "
+        f"Available: {', '.join(assignment_names())}"
+    )
 
 
 def build(name: str, build_dir: Path = DEFAULT_BUILD, run_tests: bool = True) -> Path:
@@ -64,10 +80,7 @@ def build(name: str, build_dir: Path = DEFAULT_BUILD, run_tests: bool = True) ->
 
     source = SOURCES / f"{name}.ipynb"
     if not source.is_file():
-        raise FileNotFoundError(
-            f"no assignment {name!r}: expected {source}. "
-            f"Available: {', '.join(assignment_names())}"
-        )
+        raise FileNotFoundError(unknown_assignment_message(name))
     output = Path(build_dir).resolve() / name
     # otter assign changes the working directory while it runs.
     cwd = os.getcwd()
@@ -89,6 +102,34 @@ def autograder_zip(output: Path) -> Path:
     return zips[0]
 
 
+def assignment_total(autograder: Path) -> float:
+    """Return the points possible of an assignment, read from its autograder zip.
+
+    otter reports 0 points possible for a submission it could not grade, so
+    the grading commands use this total for such submissions instead.
+    """
+    from otter.test_files import ExceptionTestFile
+
+    total = 0.0
+    with zipfile.ZipFile(autograder) as archive:
+        for member in archive.namelist():
+            if member.startswith("tests/") and member.endswith(".py"):
+                source = archive.read(member).decode("utf-8")
+                total += ExceptionTestFile.from_string(source, path=member).possible
+    return total
+
+
+def failed_result(submission: str, error: str, possible: float) -> dict:
+    """Return the result of a submission that could not be graded: 0 points."""
+    return {
+        "submission": submission,
+        "score": 0.0,
+        "possible": possible,
+        "error": error,
+        "questions": {},
+    }
+
+
 def grade_submission(submission: str, autograder: str) -> dict:
     """Grade one submission with otter's grading without containers.
 
@@ -107,13 +148,9 @@ def grade_submission(submission: str, autograder: str) -> dict:
 
     results = otter_grade(submission, autograder, quiet=True)
     if results.has_catastrophic_failure():
-        return {
-            "submission": submission,
-            "score": 0.0,
-            "possible": 0.0,
-            "error": repr(results.catastrophic_error),
-            "questions": {},
-        }
+        # otter reports 0 points possible here, and the callers that know the
+        # assignment's total replace it.
+        return failed_result(submission, repr(results.catastrophic_error), 0.0)
     questions = {}
     for name, test_file in results.results.items():
         cases = [
@@ -140,6 +177,84 @@ def grade_submission(submission: str, autograder: str) -> dict:
     }
 
 
+def _grade_in_child(connection, submission: str, autograder: str) -> None:
+    """Grade one submission in a child process and send the result to the parent."""
+    try:
+        result = grade_submission(submission, autograder)
+    except Exception as error:  # an invalid notebook or the wrong assignment
+        result = failed_result(submission, f"{type(error).__name__}: {error}", 0.0)
+    connection.send(result)
+    connection.close()
+
+
+def _kill_process_tree(pid: int) -> None:
+    """Kill a process and all its descendants, the grading kernel included.
+
+    jupyter_client starts each kernel in a session of its own, so killing the
+    process group of the child would leave the kernel running.
+    """
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        processes = [*parent.children(recursive=True), parent]
+    except psutil.NoSuchProcess:
+        return
+    for process in processes:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(processes, timeout=10)
+
+
+def grade_with_timeout(
+    submission: str, autograder: str, timeout: float, possible: float
+) -> dict:
+    """Grade one submission in a new process, killed after ``timeout`` seconds.
+
+    Args:
+        submission: path to a notebook, or to the zip of a notebook's export cell.
+        autograder: path to the autograder zip of the submission's assignment.
+        timeout: maximum grading time in seconds, kernel start included.
+        possible: the assignment's points possible, reported for a submission
+            that could not be graded.
+
+    Returns:
+        The result of ``grade_submission``. A submission that timed out or
+        could not be graded gets 0 points and the reason in ``error``.
+    """
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_grade_in_child, args=(sender, submission, autograder)
+    )
+    process.start()
+    sender.close()
+    try:
+        if receiver.poll(timeout):
+            result = receiver.recv()
+        else:
+            _kill_process_tree(process.pid)
+            # NOTE: otter's temporary grading folder of a killed process stays
+            # in the system's temporary directory.
+            result = failed_result(submission, f"timed out after {timeout:g} s", possible)
+    except EOFError:
+        # The child exited without sending a result, for example when killed.
+        process.join()
+        result = failed_result(
+            submission,
+            f"grading process exited with status {process.exitcode}",
+            possible,
+        )
+    finally:
+        receiver.close()
+    process.join()
+    if result["error"]:
+        result["possible"] = possible
+    return result
+
+
 def grading_pool(jobs: int) -> concurrent.futures.ProcessPoolExecutor:
     """Return a pool of ``jobs`` processes for ``grade_submission``.
 
@@ -161,36 +276,51 @@ def find_submissions(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def grade_folder(folder: Path, autograder: Path, jobs: int) -> list[dict]:
-    """Grade every submission under ``folder``, each in its own kernel.
+def grade_all(
+    submissions: list[Path],
+    autograder: Path,
+    jobs: int,
+    timeout: float,
+    on_result: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Grade submissions of one assignment, ``jobs`` at a time, each with a timeout.
 
     A submission that cannot be graded, such as a notebook of another
-    assignment, gets a score of 0 and the exception's message in ``error``.
+    assignment or one that runs longer than ``timeout`` seconds, gets a score
+    of 0, the assignment's points possible and the reason in ``error``.
+
+    Args:
+        on_result: called with each result as soon as that submission is graded.
 
     Returns:
-        One result of ``grade_submission`` per submission, in path order.
+        One result of ``grade_submission`` per submission, in the given order.
     """
-    submissions = find_submissions(folder)
-    results = []
-    with grading_pool(jobs) as pool:
-        futures = [
-            pool.submit(grade_submission, str(path), str(autograder))
+    possible = assignment_total(autograder)
+    results: dict[Path, dict] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            pool.submit(
+                grade_with_timeout, str(path), str(autograder), timeout, possible
+            ): path
             for path in submissions
-        ]
-        for path, future in zip(submissions, futures):
-            try:
-                results.append(future.result())
-            except Exception as error:  # an invalid notebook or the wrong assignment
-                results.append(
-                    {
-                        "submission": str(path),
-                        "score": 0.0,
-                        "possible": 0.0,
-                        "error": f"{type(error).__name__}: {error}",
-                        "questions": {},
-                    }
-                )
-    return results
+        }
+        for future in concurrent.futures.as_completed(futures):
+            result = future.result()
+            results[futures[future]] = result
+            if on_result is not None:
+                on_result(result)
+    return [results[path] for path in submissions]
+
+
+def grade_folder(
+    folder: Path,
+    autograder: Path,
+    jobs: int,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_result: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Grade every submission under ``folder`` with ``grade_all``, in path order."""
+    return grade_all(find_submissions(folder), autograder, jobs, timeout, on_result)
 
 
 def write_csv(results: list[dict], path: Path, root: Path) -> None:
@@ -218,17 +348,18 @@ def write_csv(results: list[dict], path: Path, root: Path) -> None:
             )
 
 
-def print_scores(results: list[dict], root: Path) -> None:
-    """Print one line per submission: its path under ``root``, score and possible."""
-    for result in results:
-        path = Path(result["submission"]).relative_to(root)
-        line = f"{str(path):<50} {result['score']:6.2f} / {result['possible']:6.2f}"
-        if result["error"]:
-            line += f"  not graded: {result['error']}"
-        print(line)
+def score_line(result: dict, root: Path) -> str:
+    """Return a submission's path under ``root``, score, possible and error."""
+    path = Path(result["submission"]).relative_to(root)
+    line = f"{str(path):<50} {result['score']:6.2f} / {result['possible']:6.2f}"
+    if result["error"]:
+        line += f"  not graded: {result['error']}"
+    return line
 
 
-def grade_samples(build_dir: Path, jobs: int) -> list[dict]:
+def grade_samples(
+    build_dir: Path, jobs: int, timeout: float = DEFAULT_TIMEOUT
+) -> list[dict]:
     """Grade ``assignments/samples/NAME/*.ipynb`` with each built assignment.
 
     Returns:
@@ -237,19 +368,12 @@ def grade_samples(build_dir: Path, jobs: int) -> list[dict]:
         no entry) and ``result`` (the output of ``grade_submission``).
     """
     expected = json.loads(EXPECTED_SCORES.read_text(encoding="utf-8"))
-    jobs_to_run = []
+    rows = []
     for name in assignment_names():
         autograder = autograder_zip(Path(build_dir) / name)
-        for sample in sorted((SAMPLES / name).glob("*.ipynb")):
-            jobs_to_run.append((name, sample, autograder))
-    rows = []
-    with grading_pool(jobs) as pool:
-        futures = [
-            pool.submit(grade_submission, str(sample), str(autograder))
-            for _, sample, autograder in jobs_to_run
-        ]
-        for (name, sample, _), future in zip(jobs_to_run, futures):
-            result = future.result()
+        samples = sorted((SAMPLES / name).glob("*.ipynb"))
+        results = grade_all(samples, autograder, jobs, timeout)
+        for sample, result in zip(samples, results):
             rows.append(
                 {
                     "assignment": name,
@@ -279,8 +403,13 @@ def _grade_command(args: argparse.Namespace) -> int:
     if not find_submissions(folder):
         print(f"no .ipynb or .zip files found under {folder}", file=sys.stderr)
         return 1
-    results = grade_folder(folder, autograder_zip(output), args.jobs)
-    print_scores(results, folder)
+    results = grade_folder(
+        folder,
+        autograder_zip(output),
+        args.jobs,
+        args.timeout,
+        on_result=lambda result: print(score_line(result, folder), flush=True),
+    )
     write_csv(results, args.output, folder)
     print(f"scores written to {args.output}")
     return 1 if any(result["error"] for result in results) else 0
@@ -290,21 +419,48 @@ def _samples_command(args: argparse.Namespace) -> int:
     # The correct samples check the tests, so otter's own run of them is skipped.
     for name in assignment_names():
         build(name, args.build_dir, run_tests=False)
-    rows = grade_samples(args.build_dir, args.jobs)
+    rows = grade_samples(args.build_dir, args.jobs, args.timeout)
     mismatches = 0
     print(f"{'assignment':<18} {'sample':<8} {'score':>15} {'expected':>9}")
     for row in rows:
         status = "ok" if row["score"] == row["expected"] else "DIFFERENT"
         mismatches += status != "ok"
         score = f"{row['score']:g} / {row['possible']:g}"
-        print(
+        line = (
             f"{row['assignment']:<18} {row['sample']:<8} {score:>15} "
             f"{row['expected']!s:>9}  {status}"
         )
+        if row["result"]["error"]:
+            line += f"  not graded: {row['result']['error']}"
+        print(line)
     if mismatches:
         print(f"{mismatches} sample scores differ from {EXPECTED_SCORES}", file=sys.stderr)
         return 1
     return 0
+
+
+def _add_grading_options(parser: argparse.ArgumentParser, subcommand: bool) -> None:
+    """Add ``--jobs`` and ``--timeout`` to the main parser or a subcommand's parser.
+
+    Both options work before and after the subcommand. A subcommand's parser
+    has no defaults, so that it keeps a value given before the subcommand.
+    """
+    jobs_default = os.cpu_count() or 1
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=argparse.SUPPRESS if subcommand else jobs_default,
+        help="submissions graded at the same time, each in its own process and "
+        "kernel (default: the number of CPUs)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=argparse.SUPPRESS if subcommand else DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="maximum time to grade one submission, kernel start included; a "
+        f"submission that takes longer gets 0 points (default: {DEFAULT_TIMEOUT:g})",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -315,13 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_BUILD,
         help="folder of the student and autograder versions (default: _build/assignments)",
     )
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="submissions graded at the same time, each in its own kernel "
-        "(default: the number of CPUs)",
-    )
+    _add_grading_options(parser, subcommand=False)
     commands = parser.add_subparsers(dest="command", required=True)
 
     build_parser = commands.add_parser("build", help="run otter assign on the sources")
@@ -350,16 +500,25 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run otter assign again even if the autograder exists",
     )
+    _add_grading_options(grade_parser, subcommand=True)
     grade_parser.set_defaults(handler=_grade_command)
 
     samples_parser = commands.add_parser(
         "samples", help="grade assignments/samples and compare with the expected scores"
     )
+    _add_grading_options(samples_parser, subcommand=True)
     samples_parser.set_defaults(handler=_samples_command)
 
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
+    if args.timeout <= 0:
+        parser.error(f"--timeout must be > 0 seconds, got {args.timeout:g}")
+    names = args.names if args.command == "build" else [getattr(args, "name", None)]
+    for name in names:
+        if name is not None and name not in assignment_names():
+            print(f"error: {unknown_assignment_message(name)}", file=sys.stderr)
+            return 2
     return args.handler(args)
 
 

@@ -16,15 +16,19 @@ against the autograder zip of its assignment, in a pool of processes:
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -588,3 +592,110 @@ def test_empty_sample_scores_zero(grading, name):
 def test_wrong_sample_partial_marks(grading, name):
     result = grading.samples[name, "wrong"].result(timeout=GRADING_TIMEOUT)
     assert 0 < result["score"] < result["possible"]
+
+
+SCRIPT = ROOT / "scripts" / "grade_assignments.py"
+# Time limit of the timeout test, in seconds. Grading one sample took 8 to 10
+# seconds on a two-core machine under load, kernel start included.
+SHORT_TIMEOUT = 30
+
+
+def hanging_notebook(pid_file: Path) -> nbformat.NotebookNode:
+    """Return the correct sample of 01_adagrad_step with a never-ending cell.
+
+    The cell writes its kernel's process id to ``pid_file`` first, so that a
+    test can check that the kernel was killed.
+    """
+    notebook = nbformat.read(grade_assignments.SAMPLES / "01_adagrad_step" / "correct.ipynb", 4)
+    source = (
+        "import os, time\n"
+        f"with open({str(pid_file)!r}, 'w') as handle:\n"
+        "    handle.write(str(os.getpid()))\n"
+        "while True:\n"
+        "    time.sleep(1)"
+    )
+    notebook.cells.insert(1, nbformat.v4.new_code_cell(source))
+    return notebook
+
+
+def test_grade_times_out_hanging_submission(grading, tmp_path):
+    name = "01_adagrad_step"
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    for sample in ("correct", "empty"):
+        shutil.copy(grade_assignments.SAMPLES / name / f"{sample}.ipynb", folder)
+    pid_file = tmp_path / "kernel.pid"
+    nbformat.write(hanging_notebook(pid_file), folder / "hang.ipynb")
+    csv_path = tmp_path / "grades.csv"
+    command = [
+        sys.executable,
+        str(SCRIPT),
+        "--build-dir",
+        str(grading.outputs[name].parent),
+        "grade",
+        name,
+        str(folder),
+        "-o",
+        str(csv_path),
+        "--jobs",
+        "2",
+        "--timeout",
+        str(SHORT_TIMEOUT),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        first_line = process.stdout.readline()
+        # The other submissions are graded before the hanging one times out,
+        # so their lines must be printed while the command still runs.
+        running_after_first_line = process.poll() is None
+        stdout, _ = process.communicate(timeout=10 * SHORT_TIMEOUT)
+    finally:
+        process.kill()
+    lines = {line.split()[0]: line for line in [first_line, *stdout.splitlines()] if line}
+    reference = grading.references[name].result(timeout=GRADING_TIMEOUT)
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        rows = {row["file"]: row for row in csv.DictReader(handle)}
+
+    assert running_after_first_line, "the first score was printed only at the end"
+    assert process.returncode == 1
+    assert f"not graded: timed out after {SHORT_TIMEOUT} s" in lines["hang.ipynb"]
+    assert "17.00 /  17.00" in lines["correct.ipynb"], lines["correct.ipynb"]
+    assert "not graded" not in lines["empty.ipynb"], lines["empty.ipynb"]
+    assert float(rows["correct.ipynb"]["score"]) == reference["possible"]
+    assert float(rows["hang.ipynb"]["score"]) == 0
+    assert float(rows["hang.ipynb"]["possible"]) == reference["possible"]
+    assert rows["hang.ipynb"]["error"] == f"timed out after {SHORT_TIMEOUT} s"
+    kernel_pid = int(pid_file.read_text())
+    assert not psutil.pid_exists(kernel_pid), "the hanging kernel is still running"
+
+
+def test_assignment_total_matches_grading(grading):
+    for name in ASSIGNMENTS:
+        result = grading.references[name].result(timeout=GRADING_TIMEOUT)
+        zip_path = grade_assignments.autograder_zip(grading.outputs[name])
+        assert grade_assignments.assignment_total(zip_path) == result["possible"]
+
+
+def test_grade_unknown_assignment_exits_2(capsys):
+    assert grade_assignments.main(["grade", "no_such_assignment", "subs"]) == 2
+    captured = capsys.readouterr()
+    assert "no assignment 'no_such_assignment'" in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["grade", "01_adagrad_step", "subs", "--jobs", "0"],
+        ["--jobs", "0", "grade", "01_adagrad_step", "subs"],
+        ["samples", "--jobs", "0"],
+    ],
+)
+def test_jobs_accepted_either_side(argv, capsys):
+    # --jobs 0 is rejected after parsing, which shows that the value given
+    # on either side of the subcommand reaches the check, before any grading.
+    with pytest.raises(SystemExit) as exit_info:
+        grade_assignments.main(argv)
+    assert exit_info.value.code == 2
+    assert "--jobs must be >= 1, got 0" in capsys.readouterr().err
