@@ -1,7 +1,7 @@
-"""The objectives the chapters minimise, each with its analytic gradient.
+"""The objectives the chapters minimize, each with its analytic gradient.
 
 Every objective has ``value(theta)``, ``grad(theta)`` and ``dim``. Where the
-minimiser is known in closed form, ``minimizer`` holds it and ``min_value`` the
+minimizer is known in closed form, ``minimizer`` holds it and ``min_value`` the
 loss there; otherwise both are None.
 """
 
@@ -46,7 +46,7 @@ class Quadratic(Objective):
 
     Args:
         curvatures: the a_i, positive and finite.
-        center: the minimiser c, zero by default.
+        center: the minimizer c, zero by default.
     """
 
     def __init__(self, curvatures: object, center: object | None = None) -> None:
@@ -87,11 +87,11 @@ class Rosenbrock(Objective):
 
     .. math:: f(x, y) = (a - x)^2 + b (y - x^2)^2,
 
-    minimised at (a, a^2) with value 0. The valley floor is long and nearly
+    minimized at (a, a^2) with value 0. The valley floor is long and nearly
     flat, so a method whose steps shrink on their own crawls along it.
 
     Args:
-        a: the minimiser's x coordinate.
+        a: the minimizer's x coordinate.
         b: the steepness of the valley walls, positive.
     """
 
@@ -124,7 +124,7 @@ class LogisticRegression(Objective):
               + \tfrac{\lambda}{2} \lVert w \rVert^2, \qquad z = X w + b,
 
     with gradient X^T (sigma(z) - y) / n + lambda w for w and the mean of
-    sigma(z) - y for b. The loss is convex but has no closed-form minimiser.
+    sigma(z) - y for b. The loss is convex but has no closed-form minimizer.
 
     Args:
         features: X, shape (n, d), finite.

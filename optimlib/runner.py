@@ -45,7 +45,7 @@ def run(
     steps: int,
     dtype: type = np.float64,
 ) -> Trajectory:
-    """Minimise ``objective`` from ``theta0`` for ``steps`` full-gradient steps.
+    """Minimize ``objective`` from ``theta0`` for ``steps`` full-gradient steps.
 
     Args:
         optimizer: an ``SGD``, ``AdaGrad`` or ``RMSprop`` instance.
