@@ -20,7 +20,7 @@ Every implementation computes the same update, with PyTorch's conventions
 for RMSprop), and a last table shows that their parameters agree after 100
 steps. NumPy's elementwise operations run on one thread. The fused kernel
 runs on numba's threads from 2^18 bytes up, and torch runs on as many
-threads as numba unless --torch-threads says otherwise. The bound uses the
+threads as numba unless --torch-threads sets another count. The bound uses the
 fastest stream, serial or on numba's threads.
 
 Usage::

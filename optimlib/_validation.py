@@ -100,7 +100,7 @@ def float_params(name: str, value: object) -> np.ndarray:
 
 
 def all_finite(name: str, array: np.ndarray) -> None:
-    """Raise ValueError if ``array`` holds a NaN or an infinity.
+    """Raise ValueError if ``array`` contains a NaN or an infinity.
 
     ``min`` and ``max`` propagate NaN and show infinities, so two read passes
     suffice and no temporary boolean array is allocated.

@@ -1,4 +1,4 @@
-"""How PyTorch, optax, Keras 3 and TensorFlow 1 define AdaGrad and RMSprop.
+"""Definitions of AdaGrad and RMSprop in PyTorch, optax, Keras 3 and TensorFlow 1.
 
 The libraries share the names AdaGrad and RMSprop but not the algorithms: they
 disagree on where epsilon goes, on the accumulator's starting value, on the

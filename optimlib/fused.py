@@ -157,7 +157,7 @@ def _compiled_kernel(eps_inside: bool, eps_zero: bool, parallel: bool) -> Callab
     # ZeroDivisionError, a branch that would stop the loops from vectorising.
     # No fastmath: it would let the compiler reorder and fuse the arithmetic
     # (the results would then differ from the NumPy step) and assume no NaN.
-    # numba's cache tells closures apart by the values they capture, not by
+    # numba's cache distinguishes closures by the values they capture, not by
     # the jit options. Passing range, not numba.prange, to the serial kernel
     # keeps it from loading the parallel kernel's machine code, or the reverse.
     jit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=parallel)

@@ -1,7 +1,7 @@
 """The objectives the chapters minimize, each with its analytic gradient.
 
 Every objective has ``value(theta)``, ``grad(theta)`` and ``dim``. Where the
-minimizer is known in closed form, ``minimizer`` holds it and ``min_value`` the
+minimizer is known in closed form, ``minimizer`` stores it and ``min_value`` the
 loss there; otherwise both are None.
 """
 

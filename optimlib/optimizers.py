@@ -1,6 +1,6 @@
 """SGD, AdaGrad and RMSprop in NumPy, behind one API.
 
-Every optimizer is an object that holds hyperparameters only. ``init(params)``
+Every optimizer is an object that stores hyperparameters only. ``init(params)``
 allocates its state, and ``step(params, grads, state)`` updates the parameters
 and the state in place::
 

@@ -111,7 +111,7 @@ class EffectiveLRPanel:
             control.style.description_width = "initial"
 
         # The static panel's grid spans the sliders' ranges, so its y range
-        # holds every curve the sliders can produce. A fixed y axis lets a
+        # contains every curve the sliders can produce. A fixed y axis lets a
         # change of scale or eta move the curves instead of the tick labels.
         spec = panel_spec(self, scale, lr, rho)
         low, high = spec["yRange"]
