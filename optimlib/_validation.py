@@ -2,7 +2,7 @@
 
 Each check raises TypeError for a value of the wrong kind and ValueError for a
 value of the right kind that is out of range. Messages name the argument, show
-the value and say what was expected.
+the value and state what was expected.
 """
 
 from __future__ import annotations

@@ -44,7 +44,13 @@ from types import ModuleType
 import numpy as np
 
 from optimlib import _validation as check
-from optimlib.optimizers import AdaGrad, AdaGradState, RMSprop, RMSpropState
+from optimlib.optimizers import (
+    AdaGrad,
+    AdaGradState,
+    RMSprop,
+    RMSpropState,
+    _check_state,
+)
 
 _ADAGRAD_OPTIONS = ("lr", "eps", "eps_placement", "initial_accumulator")
 _RMSPROP_OPTIONS = ("lr", "rho", "eps", "eps_placement", "initial_accumulator")
@@ -296,6 +302,7 @@ class FusedAdaGrad(AdaGrad):
         _numba()
 
     def step(self, params: np.ndarray, grads: np.ndarray, state: AdaGradState) -> None:
+        _check_state(state, AdaGradState)
         grads = _checked_gradient(params, grads, state.accumulator)
         _run_kernel(
             params,
@@ -338,6 +345,7 @@ class FusedRMSprop(RMSprop):
         _numba()
 
     def step(self, params: np.ndarray, grads: np.ndarray, state: RMSpropState) -> None:
+        _check_state(state, RMSpropState)
         grads = _checked_gradient(params, grads, state.accumulator)
         _run_kernel(
             params,

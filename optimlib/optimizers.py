@@ -10,7 +10,7 @@ and the state in place::
     for _ in range(100):
         opt.step(theta, objective.grad(theta), state)
 
-The state holds the step count and every buffer the update needs, so a step
+The state contains the step count and every buffer the update needs, so a step
 allocates no array of the parameters' size. ``effective_lr(state)`` returns the
 per-parameter factor that multiplied the last gradient, before any momentum.
 

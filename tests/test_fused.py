@@ -424,3 +424,16 @@ def test_import_optimlib_does_not_import_numba():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    "fused_class, other_class",
+    [(fused.FusedAdaGrad, RMSprop), (fused.FusedRMSprop, AdaGrad)],
+    ids=["adagrad", "rmsprop"],
+)
+def test_fused_step_rejects_other_state(fused_class, other_class):
+    theta = np.zeros(3)
+    other_state = other_class(lr=0.1).init(theta)
+    with pytest.raises(TypeError, match="state must be the"):
+        fused_class(lr=0.1).step(theta, np.ones(3), other_state)
