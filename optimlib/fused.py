@@ -3,10 +3,15 @@
 The NumPy step in ``optimlib.optimizers`` is the reference: it is written to
 be read, one array operation per line of the update rule. Each operation is a
 separate pass over the arrays, about nine per step counting the check of the
-gradient, and with large arrays every pass goes to main memory.
-``FusedAdaGrad`` and ``FusedRMSprop`` compute the same numbers in a loop
-compiled by numba, which reads the gradient twice and params and the
-accumulator once, and writes params and the accumulator once::
+gradient, and with large arrays every pass goes to main memory. The kernel
+here computes the same numbers in a loop compiled by numba, which reads the
+gradient twice and params and the accumulator once, and writes params and
+the accumulator once.
+
+``optimlib.AdaGrad`` and ``optimlib.RMSprop`` run it through their
+``backend`` argument: ``"auto"`` (the default) on large parameters when numba
+is installed, ``"fused"`` always. ``FusedAdaGrad`` and ``FusedRMSprop`` are
+the two classes with ``backend="fused"``::
 
     from optimlib.fused import FusedAdaGrad
 
@@ -14,12 +19,12 @@ accumulator once, and writes params and the accumulator once::
     state = opt.init(theta)             # the same state as AdaGrad's
     opt.step(theta, grads, state)
 
-The classes subclass the NumPy ones: they validate their arguments in the same
-way, allocate the same state (so a run can switch between the two) and differ
-only in ``step``. The kernel performs the reference's operations in the same
-order and in the parameters' dtype, without fast-math, so its results equal
-those of the NumPy step. ``tests/test_fused.py`` compares the two over
-hundreds of steps in float32 and float64.
+Both backends validate arguments in the same way and use the same state, so
+a run can switch between them. The kernel performs the reference's
+operations in the same order and in the parameters' dtype, without
+fast-math, so its results equal those of the NumPy step.
+``tests/test_fused.py`` compares the two over hundreds of steps in float32
+and float64.
 
 Non-finite gradients. The NumPy step checks the gradient before it changes
 anything, so an error leaves params and state as they were. The kernel keeps
@@ -30,8 +35,9 @@ in six), but a NaN at index k would leave the elements before k updated and
 the rest not. Undoing those updates cannot restore the old values exactly
 after rounding, and keeping a copy to restore from costs more than the read.
 
-numba is imported when the first fused optimizer is created, so
-``import optimlib`` and ``import optimlib.fused`` work without it.
+numba is imported when an optimizer with ``backend="fused"`` is created or
+when ``backend="auto"`` first meets large parameters, so ``import optimlib``
+and ``import optimlib.fused`` work without it.
 """
 
 from __future__ import annotations
@@ -44,20 +50,7 @@ from types import ModuleType
 import numpy as np
 
 from optimlib import _validation as check
-from optimlib.optimizers import (
-    AdaGrad,
-    AdaGradState,
-    RMSprop,
-    RMSpropState,
-    _check_state,
-)
-
-_ADAGRAD_OPTIONS = ("lr", "eps", "eps_placement", "initial_accumulator")
-_RMSPROP_OPTIONS = ("lr", "rho", "eps", "eps_placement", "initial_accumulator")
-# A preset only chooses the defaults of other options, so the kernel accepts
-# every preset whose options it implements.
-_PRESET_OPTIONS = ("convention",)
-
+from optimlib.optimizers import AdaGrad, AdaGradState, RMSprop, RMSpropState
 
 # Steps on arrays of at least this many bytes run the parallel kernel, when
 # numba has more than one thread. On 2 cores (the machine in benchmarks.md)
@@ -138,15 +131,15 @@ def _make_kernel(eps_inside: bool, eps_zero: bool, prange: Callable) -> Callable
 
 
 @functools.cache
-def _numba() -> ModuleType:
+def require_numba() -> ModuleType:
     """Import numba, or raise ImportError saying how to install it."""
     try:
         import numba
     except ImportError as error:
         raise ImportError(
-            "the fused optimizers need numba, which is not installed. Install it "
-            "with `pip install 'optimlib[fast]'`, or use optimlib.AdaGrad and "
-            "optimlib.RMSprop"
+            "the fused kernel needs numba, which is not installed. Install it "
+            "with `pip install 'optimlib[fast]'`, or pass backend='numpy' or "
+            "'auto' to optimlib.AdaGrad and optimlib.RMSprop"
         ) from error
     return numba
 
@@ -158,7 +151,7 @@ def _compiled_kernel(eps_inside: bool, eps_zero: bool, parallel: bool) -> Callab
     numba compiles it on the first call for each dtype and caches the machine
     code in ``__pycache__``.
     """
-    numba = _numba()
+    numba = require_numba()
     # error_model="numpy": a division by 0 gives inf or nan instead of raising
     # ZeroDivisionError, a branch that would stop the loops from vectorising.
     # No fastmath: it would let the compiler reorder and fuse the arithmetic
@@ -168,29 +161,6 @@ def _compiled_kernel(eps_inside: bool, eps_zero: bool, parallel: bool) -> Callab
     # keeps it from loading the parallel kernel's machine code, or the reverse.
     jit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=parallel)
     return jit(_make_kernel(eps_inside, eps_zero, numba.prange if parallel else range))
-
-
-def _reject_unsupported(
-    optimizer: AdaGrad | RMSprop, base: type, supported: tuple[str, ...]
-) -> None:
-    """Raise ValueError if ``optimizer`` uses an option the kernel lacks.
-
-    Every public attribute that the NumPy constructor stores counts as an
-    option. One outside ``supported`` must keep the value it has when only
-    the supported options and the preset are passed, so an option added to
-    the NumPy class is rejected here until the kernel implements it.
-    """
-    passed = [name for name in supported + _PRESET_OPTIONS if hasattr(optimizer, name)]
-    reference = vars(base(**{name: getattr(optimizer, name) for name in passed}))
-    for name, value in vars(optimizer).items():
-        if name in passed or name.startswith("_"):
-            continue
-        if name not in reference or reference[name] != value:
-            raise ValueError(
-                f"{type(optimizer).__name__} does not support {name}={value!r}. "
-                f"Its kernel implements only {', '.join(supported)}. Use "
-                f"optimlib.{base.__name__} for this option"
-            )
 
 
 def _checked_gradient(
@@ -245,7 +215,7 @@ def _run_kernel(
     """Run the kernel on 1-D views of the arrays. Raise if grads is not finite."""
     scalars = _kernel_scalars(params.dtype, lr, decay, scale, eps)
     eps_zero = bool(scalars[3] == 0)  # eps as rounded to the dtype
-    parallel = params.nbytes >= PARALLEL_MIN_BYTES and _numba().get_num_threads() > 1
+    parallel = params.nbytes >= PARALLEL_MIN_BYTES and require_numba().get_num_threads() > 1
     kernel = _compiled_kernel(eps_placement == "inside", eps_zero, parallel)
     arrays = (params, grads, accumulator)
     c_order = (
@@ -274,17 +244,47 @@ def _run_kernel(
         raise ValueError("grads must be finite")
 
 
-class FusedAdaGrad(AdaGrad):
-    """AdaGrad whose step is one compiled loop over the arrays (needs numba).
+def kernel_step(
+    optimizer: AdaGrad | RMSprop,
+    params: np.ndarray,
+    grads: object,
+    state: AdaGradState | RMSpropState,
+) -> None:
+    """Take one step of ``optimizer`` with the kernel: what its ``step`` runs
+    when ``backend_for(params)`` is ``"fused"``.
 
-    Takes the arguments of ``optimlib.AdaGrad`` (lr, eps, eps_placement,
-    initial_accumulator and a preset), validates them the same way and uses
-    the same state. Any other option of ``AdaGrad`` set to a value other than
-    its default raises ValueError. ``step`` gives the numbers of
-    ``AdaGrad.step`` and, like it, raises ValueError on a non-finite gradient
-    before changing anything.
+    The caller has checked the type of ``state`` and that the kernel
+    implements the optimizer's options.
+    """
+    grads = _checked_gradient(params, grads, state.accumulator)
+    if isinstance(optimizer, RMSprop):
+        lr, decay, scale = optimizer.lr, optimizer.rho, 1.0 - optimizer.rho
+    else:
+        # The rate of the step about to be taken, as AdaGrad.step computes it.
+        lr, decay, scale = optimizer.lr_at(state.step + 1), 1.0, 1.0
+    _run_kernel(
+        params,
+        grads,
+        state.accumulator,
+        lr=lr,
+        decay=decay,
+        scale=scale,
+        eps=optimizer.eps,
+        eps_placement=optimizer.eps_placement,
+    )
+    state.step += 1
+
+
+class FusedAdaGrad(AdaGrad):
+    """``AdaGrad`` with ``backend="fused"``: every step runs the kernel.
+
+    Takes the other arguments of ``optimlib.AdaGrad``, validates them the same
+    way and uses the same state. ``step`` gives the numbers of the NumPy
+    step and, like it, raises ValueError on a non-finite gradient before
+    changing anything.
 
     Raises:
+        ValueError: with weight decay, which the kernel does not implement.
         ImportError: if numba is not installed.
 
     Example:
@@ -297,37 +297,20 @@ class FusedAdaGrad(AdaGrad):
     """
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        _reject_unsupported(self, AdaGrad, _ADAGRAD_OPTIONS)
-        _numba()
-
-    def step(self, params: np.ndarray, grads: np.ndarray, state: AdaGradState) -> None:
-        _check_state(state, AdaGradState)
-        grads = _checked_gradient(params, grads, state.accumulator)
-        _run_kernel(
-            params,
-            grads,
-            state.accumulator,
-            lr=self.lr,
-            decay=1.0,
-            scale=1.0,
-            eps=self.eps,
-            eps_placement=self.eps_placement,
-        )
-        state.step += 1
+        super().__init__(*args, backend="fused", **kwargs)
 
 
 class FusedRMSprop(RMSprop):
-    """RMSprop whose step is one compiled loop over the arrays (needs numba).
+    """``RMSprop`` with ``backend="fused"``: every step runs the kernel.
 
-    Takes the arguments of ``optimlib.RMSprop`` (lr, rho, eps, eps_placement,
-    initial_accumulator and a preset), validates them the same way and uses
-    the same state. Any other option of ``RMSprop`` set to a value other than
-    its default raises ValueError. ``step`` gives the numbers of
-    ``RMSprop.step`` and, like it, raises ValueError on a non-finite gradient
-    before changing anything.
+    Takes the other arguments of ``optimlib.RMSprop``, validates them the same
+    way and uses the same state. ``step`` gives the numbers of the NumPy
+    step and, like it, raises ValueError on a non-finite gradient before
+    changing anything.
 
     Raises:
+        ValueError: with centered, momentum, bias_correction or weight
+            decay, which the kernel does not implement.
         ImportError: if numba is not installed.
 
     Example:
@@ -340,21 +323,4 @@ class FusedRMSprop(RMSprop):
     """
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        _reject_unsupported(self, RMSprop, _RMSPROP_OPTIONS)
-        _numba()
-
-    def step(self, params: np.ndarray, grads: np.ndarray, state: RMSpropState) -> None:
-        _check_state(state, RMSpropState)
-        grads = _checked_gradient(params, grads, state.accumulator)
-        _run_kernel(
-            params,
-            grads,
-            state.accumulator,
-            lr=self.lr,
-            decay=self.rho,
-            scale=1.0 - self.rho,
-            eps=self.eps,
-            eps_placement=self.eps_placement,
-        )
-        state.step += 1
+        super().__init__(*args, backend="fused", **kwargs)

@@ -1,13 +1,15 @@
 """Tests of the numba-compiled AdaGrad and RMSprop steps in optimlib.fused.
 
 The reference is optimlib's NumPy step, whose own tests check it against
-hand-computed values. Each case here runs the NumPy optimizer and its fused
-twin from the same start on the same gradients and compares the results. The
+hand-computed values. Each case here runs the NumPy optimizer (with
+backend="numpy", so that it never runs the kernel itself) and its fused twin
+from the same start on the same gradients and compares the results. The
 kernel repeats the NumPy step's operations in the same order, so today the two
 agree to the bit. The tolerances below (4 ulp) leave room for a reordering
 that changes the last bit without changing the algorithm.
 """
 
+import functools
 import importlib.util
 import inspect
 import subprocess
@@ -19,17 +21,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from optimlib import AdaGrad, RMSprop, fused
+from optimlib import SGD, AdaGrad, RMSprop, fused, optimizers
 
 needs_numba = pytest.mark.skipif(
     importlib.util.find_spec("numba") is None,
     reason="numba is not installed (pip install 'optimlib[fast]')",
 )
 
+NUMPY_ADAGRAD = functools.partial(AdaGrad, backend="numpy")
+NUMPY_RMSPROP = functools.partial(RMSprop, backend="numpy")
 PAIRS = [
-    pytest.param(AdaGrad, fused.FusedAdaGrad, {}, id="adagrad"),
-    pytest.param(RMSprop, fused.FusedRMSprop, {"rho": 0.9}, id="rmsprop-0.9"),
-    pytest.param(RMSprop, fused.FusedRMSprop, {"rho": 0.999}, id="rmsprop-0.999"),
+    pytest.param(NUMPY_ADAGRAD, fused.FusedAdaGrad, {}, id="adagrad"),
+    pytest.param(
+        NUMPY_ADAGRAD, fused.FusedAdaGrad, {"lr_decay": 0.05}, id="adagrad-lr-decay"
+    ),
+    pytest.param(NUMPY_RMSPROP, fused.FusedRMSprop, {"rho": 0.9}, id="rmsprop-0.9"),
+    pytest.param(
+        NUMPY_RMSPROP, fused.FusedRMSprop, {"rho": 0.999}, id="rmsprop-0.999"
+    ),
 ]
 DTYPES = [np.float32, np.float64]
 PLACEMENTS = ["inside", "outside"]
@@ -350,7 +359,6 @@ def test_fused_validates_arguments_like_numpy(fused_class, kwargs):
 
 
 UNSUPPORTED = [
-    (fused.FusedAdaGrad, "lr_decay", 0.1),
     (fused.FusedAdaGrad, "weight_decay", 1e-4),
     (fused.FusedRMSprop, "weight_decay", 1e-4),
     (fused.FusedRMSprop, "centered", True),
@@ -377,7 +385,7 @@ def test_fused_accepts_presets(fused_class, convention):
     if "convention" not in inspect.signature(numpy_class).parameters:
         pytest.skip(f"{numpy_class.__name__} has no convention presets")
     assert vars(fused_class(convention=convention)) == vars(
-        numpy_class(convention=convention)
+        numpy_class(convention=convention, backend="fused")
     )
 
 
@@ -396,9 +404,9 @@ finite_floats = st.floats(
 )
 def test_fused_matches_numpy_on_any_finite_history(history, eps, placement, rho):
     if rho is None:
-        pair = (AdaGrad, fused.FusedAdaGrad, {})
+        pair = (NUMPY_ADAGRAD, fused.FusedAdaGrad, {})
     else:
-        pair = (RMSprop, fused.FusedRMSprop, {"rho": rho})
+        pair = (NUMPY_RMSPROP, fused.FusedRMSprop, {"rho": rho})
     numpy_class, fused_class, options = pair
     kwargs = dict(options, lr=0.1, eps=eps, eps_placement=placement)
     (reference, _), (params, _) = run_both(
@@ -407,15 +415,24 @@ def test_fused_matches_numpy_on_any_finite_history(history, eps, placement, rho)
     assert_close(params, reference)
 
 
-def test_fused_without_numba_raises_import_error(monkeypatch):
+@pytest.fixture
+def without_numba(monkeypatch):
+    """Make ``import numba`` fail, as it does where numba is not installed."""
     # None in sys.modules makes `import numba` raise ImportError.
     monkeypatch.setitem(sys.modules, "numba", None)
-    fused._numba.cache_clear()
-    try:
-        with pytest.raises(ImportError, match="need numba"):
-            fused.FusedAdaGrad()
-    finally:
-        fused._numba.cache_clear()
+    fused.require_numba.cache_clear()
+    optimizers._fused_module.cache_clear()
+    yield
+    fused.require_numba.cache_clear()
+    optimizers._fused_module.cache_clear()
+
+
+@pytest.mark.parametrize("make", [fused.FusedAdaGrad, fused.FusedRMSprop])
+def test_fused_without_numba_raises_import_error(without_numba, make):
+    with pytest.raises(ImportError, match="kernel needs numba"):
+        make()
+    with pytest.raises(ImportError, match="kernel needs numba"):
+        make.__mro__[1](backend="fused")
 
 
 def test_import_optimlib_does_not_import_numba():
@@ -437,3 +454,149 @@ def test_fused_step_rejects_other_state(fused_class, other_class):
     other_state = other_class(lr=0.1).init(theta)
     with pytest.raises(TypeError, match="state must be the"):
         fused_class(lr=0.1).step(theta, np.ones(3), other_state)
+
+
+# The backend argument of AdaGrad and RMSprop. Options the kernel implements,
+# options that only change something together with another option, and for
+# every other option a value that switches it on.
+KERNEL_OPTIONS = {
+    AdaGrad: {"lr", "eps", "eps_placement", "initial_accumulator", "lr_decay"},
+    RMSprop: {"lr", "rho", "eps", "eps_placement", "initial_accumulator"},
+}
+DEPENDENT_OPTIONS = {"weight_decay_form", "momentum_form", "nesterov"}
+NOT_OPTIONS = {"convention", "backend"}
+SWITCHED_ON = {
+    AdaGrad: {"weight_decay": 1e-4},
+    RMSprop: {
+        "weight_decay": 1e-4,
+        "centered": True,
+        "momentum": 0.9,
+        "bias_correction": True,
+    },
+}
+LARGE = optimizers.AUTO_FUSED_MIN_SIZE
+
+
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+def test_every_option_is_classified_for_the_kernel(optimizer_class):
+    # An option added to a class fails here until the kernel implements it
+    # or _kernel_lacks reports it.
+    names = set(inspect.signature(optimizer_class).parameters)
+    classified = (
+        KERNEL_OPTIONS[optimizer_class]
+        | DEPENDENT_OPTIONS
+        | NOT_OPTIONS
+        | set(SWITCHED_ON[optimizer_class])
+    )
+    assert names <= classified, names - classified
+
+
+@needs_numba
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+@pytest.mark.parametrize("convention", ["book", "pytorch", "optax", "keras", "tf1"])
+def test_auto_backend_takes_kernel_from_threshold(optimizer_class, convention):
+    optimizer = optimizer_class(convention=convention)
+    assert optimizer.backend == "auto"
+    assert optimizer.backend_for(np.zeros(LARGE - 1)) == "numpy"
+    assert optimizer.backend_for(np.zeros(LARGE)) == "fused"
+    # The size counts elements, whatever the shape.
+    assert optimizer.backend_for(np.zeros((2, LARGE // 2))) == "fused"
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    ("optimizer_class", "option", "value"),
+    [(cls, name, value) for cls in SWITCHED_ON for name, value in SWITCHED_ON[cls].items()],
+)
+def test_auto_backend_keeps_numpy_for_options_the_kernel_lacks(
+    optimizer_class, option, value
+):
+    optimizer = optimizer_class(**{option: value})
+    assert optimizer.backend_for(np.zeros(LARGE)) == "numpy"
+    with pytest.raises(ValueError, match=f"does not support {option}="):
+        optimizer_class(**{option: value}, backend="fused")
+
+
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+def test_numpy_backend_never_takes_kernel(optimizer_class):
+    assert optimizer_class(backend="numpy").backend_for(np.zeros(10 * LARGE)) == "numpy"
+
+
+def test_sgd_has_numpy_step_only():
+    assert SGD().backend_for(np.zeros(LARGE)) == "numpy"
+
+
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+def test_auto_backend_without_numba_takes_numpy_step(without_numba, optimizer_class):
+    optimizer = optimizer_class(lr=0.1)
+    params = np.ones(LARGE)
+    assert optimizer.backend_for(params) == "numpy"
+    optimizer.step(params, np.ones(LARGE), optimizer.init(params))
+    assert np.all(params < 1.0)
+
+
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+@pytest.mark.parametrize("backend", ["gpu", "Fused", None])
+def test_backend_must_be_known(optimizer_class, backend):
+    with pytest.raises(ValueError, match=f"backend must be one of .*got {backend!r}"):
+        optimizer_class(backend=backend)
+
+
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+def test_backend_is_fixed_after_construction(optimizer_class):
+    optimizer = optimizer_class(backend="numpy")
+    with pytest.raises(AttributeError, match="backend is fixed"):
+        optimizer.backend = "auto"
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    ("optimizer_class", "options"),
+    [
+        (AdaGrad, {}),
+        (AdaGrad, {"lr_decay": 0.05, "convention": "pytorch"}),
+        (RMSprop, {"rho": 0.9}),
+        (RMSprop, {"convention": "tf1"}),
+    ],
+)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_auto_backend_runs_kernel_and_matches_numpy(
+    optimizer_class, options, dtype, monkeypatch
+):
+    calls = []
+    kernel_step = fused.kernel_step
+
+    def counted(*args):
+        calls.append(args[1].size)
+        kernel_step(*args)
+
+    monkeypatch.setattr(fused, "kernel_step", counted)
+    size = 3 * LARGE + 5
+    start = np.random.default_rng(8).standard_normal(size).astype(dtype)
+    history = gradient_history("mixed", 12, size, dtype, seed=9)
+    (reference, reference_state), (params, state) = run_both(
+        optimizer_class(**options, backend="numpy"),
+        optimizer_class(**options),
+        start,
+        history,
+    )
+    assert calls == [size] * len(history)
+    np.testing.assert_array_equal(params, reference)
+    np.testing.assert_array_equal(state.accumulator, reference_state.accumulator)
+    assert state.step == reference_state.step == len(history)
+
+
+@needs_numba
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+def test_auto_backend_nonfinite_gradient_changes_nothing(optimizer_class):
+    optimizer = optimizer_class()
+    params = np.random.default_rng(10).standard_normal(LARGE)
+    state = optimizer.init(params)
+    before = params.copy(), state.accumulator.copy()
+    grads = np.ones(LARGE)
+    grads[LARGE - 1] = np.inf
+    with pytest.raises(ValueError, match=f"got inf at flat index {LARGE - 1}"):
+        optimizer.step(params, grads, state)
+    np.testing.assert_array_equal(params, before[0])
+    np.testing.assert_array_equal(state.accumulator, before[1])
+    assert state.step == 0
