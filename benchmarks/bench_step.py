@@ -8,10 +8,15 @@ prints:
   a = a + s * b that has the access pattern of an optimizer step;
 - the bytes-moved lower bound of one AdaGrad or RMSprop step, which reads
   params, grads and the accumulator and writes params and the accumulator;
-- the step time of optimlib's NumPy ``AdaGrad`` and ``RMSprop``, of
-  ``optimlib.fused`` (needs numba) and of ``torch.optim.Adagrad`` and
-  ``RMSprop`` on the CPU in their default, ``foreach=True`` and ``fused=True``
-  forms (needs torch);
+- the time of a loop that does only the arithmetic a step cannot avoid, one
+  square root and one division per element;
+- the step time of optimlib's ``AdaGrad`` and ``RMSprop`` as created with
+  their defaults (``backend="auto"``: the NumPy step below
+  ``AUTO_FUSED_MIN_SIZE`` elements and the fused kernel from there, when
+  numba is installed), of the NumPy step alone (``backend="numpy"``), of the
+  fused kernel alone (``optimlib.fused``, needs numba) and of
+  ``torch.optim.Adagrad`` and ``RMSprop`` on the CPU in their default,
+  ``foreach=True`` and ``fused=True`` forms (needs torch);
 - the ratios that the book's targets are stated in;
 - the time to recompute the curves of one ``EffectiveLRPanel`` of 10^4 steps.
 
@@ -32,6 +37,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import sys
@@ -43,6 +49,7 @@ import numpy as np
 from timing import CLOCKS, Settings, format_seconds, print_table, time_interleaved
 
 import optimlib as ol
+from optimlib.optimizers import AUTO_FUSED_MIN_SIZE
 
 SIZES = (10**3, 10**4, 10**5, 10**6, 10**7)
 DTYPES = (np.float32, np.float64)
@@ -57,7 +64,7 @@ TORCH_FORMS = {"default": {}, "foreach": {"foreach": True}, "fused": {"fused": T
 # A step of AdaGrad or RMSprop reads params, grads and the accumulator and
 # writes params and the accumulator: five arrays of the parameters' size.
 ARRAYS_PER_STEP = 5
-# Ratio targets: torch default / optimlib NumPy, fused / bound and
+# Ratio targets: torch default / optimlib, fused / bound and
 # fused / torch fused.
 TARGET_SPEEDUP_OVER_TORCH = 2.0
 TARGET_FUSED_OVER_BOUND = 1.25
@@ -69,7 +76,19 @@ STREAM_ARRAYS = {
     "in-place numba": 3,
     "in-place numba parallel": 3,
     "check numba": 1,
+    "sqrt-divide numba": 3,
+    "sqrt-divide numba parallel": 3,
 }
+# The streams whose bandwidth sets the bound. The read-only check is left
+# out, since a step also writes, and so are the sqrt-divide loops, which
+# measure arithmetic.
+BANDWIDTH_STREAMS = (
+    "triad numpy",
+    "triad numba",
+    "in-place numba",
+    "in-place numba parallel",
+)
+ARITHMETIC_STREAMS = ("sqrt-divide numba", "sqrt-divide numba parallel")
 # Chunk of the NumPy triad: its second operation reads the first one's output
 # from the cache, so each array crosses the memory bus once, as in a compiled
 # triad.
@@ -133,12 +152,24 @@ def compile_streams(numba) -> dict[str, Callable]:
         for i in numba.prange(a.size):
             a[i] = a[i] + s * b[i]
 
+    def sqrt_divide(a, b, s):
+        # The arithmetic of a step that no exact implementation avoids: a
+        # correctly rounded square root and division per element.
+        for i in range(a.size):
+            a[i] = b[i] / (math.sqrt(a[i]) + s)
+
+    def sqrt_divide_parallel(a, b, s):
+        for i in numba.prange(a.size):
+            a[i] = b[i] / (math.sqrt(a[i]) + s)
+
     parallel_jit = numba.njit(nogil=True, error_model="numpy", parallel=True)
     return {
         "triad": jit(triad),
         "in_place": jit(update_in_place),
         "in_place_parallel": parallel_jit(update_in_place_parallel),
         "check": jit(check_finite),
+        "sqrt_divide": jit(sqrt_divide),
+        "sqrt_divide_parallel": parallel_jit(sqrt_divide_parallel),
     }
 
 
@@ -167,6 +198,13 @@ def stream_candidates(
             a, b, scalar
         )
         candidates["check numba"] = lambda: check(a, largest)
+        sqrt_divide = backends.kernels["sqrt_divide"]
+        sqrt_divide_parallel = backends.kernels["sqrt_divide_parallel"]
+        # a stays positive: it starts at 1 and becomes b / (sqrt(a) + s).
+        candidates["sqrt-divide numba"] = lambda: sqrt_divide(a, b, scalar)
+        candidates["sqrt-divide numba parallel"] = lambda: sqrt_divide_parallel(
+            a, b, scalar
+        )
     return candidates
 
 
@@ -180,8 +218,10 @@ def optimizer_candidates(
     candidates: dict[str, Callable[[], object]] = {}
     skipped: dict[str, str] = {}
 
-    numpy_optimizer = make_numpy_optimizer(name)
-    candidates["numpy"] = bind_step(numpy_optimizer, params.copy(), grads)
+    candidates["optimlib"] = bind_step(
+        make_numpy_optimizer(name, backend="auto"), params.copy(), grads
+    )
+    candidates["numpy"] = bind_step(make_numpy_optimizer(name), params.copy(), grads)
     if backends.numba_missing:
         skipped["fused"] = backends.numba_missing
     else:
@@ -205,10 +245,11 @@ def optimizer_candidates(
     return candidates, skipped
 
 
-def make_numpy_optimizer(name: str) -> ol.Optimizer:
+def make_numpy_optimizer(name: str, backend: str = "numpy") -> ol.Optimizer:
+    """Return optimlib's optimizer ``name``, by default with the NumPy step only."""
     if name == "AdaGrad":
-        return ol.AdaGrad(**ADAGRAD_OPTIONS)
-    return ol.RMSprop(**RMSPROP_OPTIONS)
+        return ol.AdaGrad(**ADAGRAD_OPTIONS, backend=backend)
+    return ol.RMSprop(**RMSPROP_OPTIONS, backend=backend)
 
 
 def make_fused_optimizer(name: str) -> ol.Optimizer:
@@ -249,14 +290,18 @@ class Row:
 
         A triad moves three arrays. The in-place stream also moves three but
         needs no read of its output before writing it, as a step in place.
-        The read-only check stream is left out: a step also writes.
         """
         fastest = min(
             seconds
             for name, seconds in self.streams.items()
-            if STREAM_ARRAYS[name] == 3
+            if name in BANDWIDTH_STREAMS
         )
         return 3 * self.size * itemsize / fastest
+
+    def arithmetic(self) -> float | None:
+        """Return the faster sqrt-divide loop's time, or None without numba."""
+        times = [self.streams[name] for name in ARITHMETIC_STREAMS if name in self.streams]
+        return min(times, default=None)
 
     def bound(self, itemsize: int) -> float:
         return ARRAYS_PER_STEP * self.size * itemsize / self.bandwidth(itemsize)
@@ -287,10 +332,15 @@ def format_ratio(value: float | None, target: float, higher_is_better: bool) -> 
     return f"{value:.2f}" + ("" if met else " MISS")
 
 
+def format_plain(value: float | None) -> str:
+    """Format a ratio that has no target."""
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def print_bandwidth(rows: list[Row]) -> None:
     print(
         "\n## Memory bandwidth: triad a = b + s*c, in-place a = a + s*b, check "
-        "(read only); GB/s = 1e9 bytes/s\n"
+        "(read only), sqrt-divide a = b / (sqrt(a) + s); GB/s = 1e9 bytes/s\n"
     )
     header = ["dtype", "size"]
     for name in STREAM_ARRAYS:
@@ -314,20 +364,25 @@ def print_steps(rows: list[Row], name: str) -> None:
         "dtype",
         "size",
         "bound",
-        "optimlib numpy",
+        "arith",
+        "optimlib",
+        "numpy",
         "fused",
         "torch default",
         "torch foreach",
         "torch fused",
+        "torch default / optimlib",
         "torch default / numpy",
         "fused / bound",
+        "fused / arith",
         "fused / torch fused",
     ]
     lines = []
     for row in rows:
         itemsize = np.dtype(row.dtype).itemsize
         times = row.steps[name]
-        numpy_time, fused = times.get("numpy"), times.get("fused")
+        optimlib, numpy_time = times.get("optimlib"), times.get("numpy")
+        fused, arithmetic = times.get("fused"), row.arithmetic()
         torch_default, torch_fused = (
             times.get("torch default"),
             times.get("torch fused"),
@@ -338,15 +393,19 @@ def print_steps(rows: list[Row], name: str) -> None:
                 row.dtype,
                 f"{row.size:.0e}",
                 format_seconds(bound),
+                format_seconds(arithmetic),
+                format_seconds(optimlib),
                 format_seconds(numpy_time),
                 format_seconds(fused),
                 format_seconds(torch_default),
                 format_seconds(times.get("torch foreach")),
                 format_seconds(torch_fused),
                 format_ratio(
-                    ratio(torch_default, numpy_time), TARGET_SPEEDUP_OVER_TORCH, True
+                    ratio(torch_default, optimlib), TARGET_SPEEDUP_OVER_TORCH, True
                 ),
+                format_plain(ratio(torch_default, numpy_time)),
                 format_ratio(ratio(fused, bound), TARGET_FUSED_OVER_BOUND, False),
+                format_plain(ratio(fused, arithmetic)),
                 format_ratio(
                     ratio(fused, torch_fused), TARGET_FUSED_OVER_TORCH_FUSED, False
                 ),
@@ -500,7 +559,14 @@ def print_machine(backends: Backends, settings: Settings) -> None:
     )
     print(
         "- bound: 5 arrays of the step's size over the best bandwidth measured at "
-        "that size"
+        "that size; arith: the faster sqrt-divide loop at that size"
+    )
+    print(
+        "- optimlib: AdaGrad(...) and RMSprop(...) as created, backend 'auto': "
+        f"the NumPy step below {AUTO_FUSED_MIN_SIZE} elements, and from there "
+        + ("the fused kernel" if not backends.numba_missing else "also the NumPy "
+           "step, since numba is missing")
+        + "; numpy: backend='numpy'; fused: optimlib.fused"
     )
 
 
@@ -508,7 +574,7 @@ def thread_counts(backends: Backends) -> list[str]:
     """Return the number of threads of each contender, as text."""
     from optimlib import fused
 
-    counts = ["optimlib numpy 1"]
+    counts = ["NumPy step 1"]
     if not backends.numba_missing:
         counts.append(
             f"fused {backends.numba_threads} from {fused.PARALLEL_MIN_BYTES} "
@@ -564,7 +630,7 @@ def main(argv: list[str] | None = None) -> None:
     print_agreement(backends)
     print(f"\nload average after the run: {format_load()}")
     print(
-        f"ratio targets: torch default / numpy >= {TARGET_SPEEDUP_OVER_TORCH:g}, "
+        f"ratio targets: torch default / optimlib >= {TARGET_SPEEDUP_OVER_TORCH:g}, "
         f"fused / bound <= {TARGET_FUSED_OVER_BOUND:g}, fused / torch fused <= "
         f"{TARGET_FUSED_OVER_TORCH_FUSED:g}; MISS marks a ratio that misses its target"
     )
