@@ -138,7 +138,9 @@ class Optimizer:
         """
         if self.backend != "auto":
             return self.backend
-        if np.size(params) < AUTO_FUSED_MIN_SIZE or self._kernel_lacks() is not None:
+        # np.size also takes lists, but costs more than the attribute.
+        size = params.size if isinstance(params, np.ndarray) else np.size(params)
+        if size < AUTO_FUSED_MIN_SIZE or self._kernel_lacks() is not None:
             return "numpy"
         return "fused" if _fused_module() is not None else "numpy"
 
