@@ -3,8 +3,10 @@
 Public API:
 
 - optimizers: ``SGD``, ``AdaGrad``, ``RMSprop``, each with ``init``, ``step``
-  and ``effective_lr``, and ``FusedAdaGrad`` and ``FusedRMSprop``, whose step
-  is a numba-compiled loop (numba is imported only when one is created);
+  and ``effective_lr``. AdaGrad's and RMSprop's ``backend`` argument chooses
+  between the NumPy step and a numba-compiled loop with the same results,
+  and ``FusedAdaGrad`` and ``FusedRMSprop`` always use the loop (numba is
+  imported only when the loop is first needed);
 - ``conventions``: the presets of PyTorch, optax, Keras 3 and TensorFlow 1,
   and ``from_library``, which builds the optimizer a library's arguments mean;
 - effective rates from a gradient history: ``adagrad_accumulator``,
