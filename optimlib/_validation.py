@@ -117,11 +117,15 @@ def all_finite(name: str, array: np.ndarray) -> None:
         )
 
 
-def matching_gradient(grads: object, params: np.ndarray) -> np.ndarray:
+def matching_gradient(
+    grads: object, params: np.ndarray, check_finite: bool = True
+) -> np.ndarray:
     """Return ``grads`` as an array of the parameters' dtype after checking it.
 
     The gradient must be numeric, have the parameters' shape and be finite.
     A NaN or infinity would otherwise enter the accumulator and stay there.
+    ``check_finite=False`` leaves the last check to the caller, as the fused
+    kernel does in its own loop.
     """
     array = numeric_array("grads", grads)
     if array.shape != params.shape:
@@ -132,5 +136,6 @@ def matching_gradient(grads: object, params: np.ndarray) -> np.ndarray:
     # all_finite reports, so numpy's overflow warning would only repeat it.
     with np.errstate(over="ignore"):
         array = np.asarray(array, dtype=params.dtype)
-    all_finite("grads", array)
+    if check_finite:
+        all_finite("grads", array)
     return array

@@ -44,19 +44,40 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable
 from types import ModuleType
 
 import numpy as np
 
 from optimlib import _validation as check
-from optimlib.optimizers import AdaGrad, AdaGradState, RMSprop, RMSpropState
+from optimlib.optimizers import (
+    KERNEL_ARRAY_TYPES,
+    AdaGrad,
+    AdaGradState,
+    RMSprop,
+    RMSpropState,
+)
 
 # Steps on arrays of at least this many bytes run the parallel kernel, when
 # numba has more than one thread. On 2 cores (the machine in benchmarks.md)
 # two threads were faster from 2^16 float32 or 2^15 float64 elements up and
 # slower below, where starting the threads costs more than they save.
 PARALLEL_MIN_BYTES = 1 << 18
+
+# GNU OpenMP, numba's threading layer on Linux unless TBB is installed, aborts
+# a process forked after its parent ran a parallel loop as soon as the child
+# starts one. Such a child, and its own children, run the serial kernel.
+_parallel_ran = False
+_parallel_unsafe = False
+
+
+def _after_fork_in_child() -> None:
+    global _parallel_unsafe
+    _parallel_unsafe = _parallel_unsafe or _parallel_ran
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 # Elements per block of the kernel's loops. Each block is one task of the
 # parallel kernel and runs as a plain loop that the compiler vectorises.
@@ -123,7 +144,9 @@ def _make_kernel(eps_inside: bool, eps_zero: bool, prange: Callable) -> Callable
                     denom = math.sqrt(total) + eps
                 update = (g * lr) / denom
                 if eps_zero and denom == 0:
-                    update = (g * lr) * 0
+                    # +0 in g's dtype, as the NumPy step's mask writes. g is
+                    # finite here, so g - g is +0 and not NaN.
+                    update = g - g
                 params_block[i] -= update
         return True
 
@@ -138,8 +161,9 @@ def require_numba() -> ModuleType:
     except ImportError as error:
         raise ImportError(
             "the fused kernel needs numba, which is not installed. Install it "
-            "with `pip install 'optimlib[fast]'`, or pass backend='numpy' or "
-            "'auto' to optimlib.AdaGrad and optimlib.RMSprop"
+            "with `pip install numba` (the book's requirements.txt pins it), or "
+            "pass backend='numpy' or 'auto' to optimlib.AdaGrad and "
+            "optimlib.RMSprop"
         ) from error
     return numba
 
@@ -161,34 +185,6 @@ def _compiled_kernel(eps_inside: bool, eps_zero: bool, parallel: bool) -> Callab
     # keeps it from loading the parallel kernel's machine code, or the reverse.
     jit = numba.njit(cache=True, nogil=True, error_model="numpy", parallel=parallel)
     return jit(_make_kernel(eps_inside, eps_zero, numba.prange if parallel else range))
-
-
-def _checked_gradient(
-    params: np.ndarray, grads: object, accumulator: np.ndarray
-) -> np.ndarray:
-    """Run the checks of the NumPy step except the finiteness of ``grads``.
-
-    These are ``Optimizer._check_step`` and ``check.matching_gradient`` less
-    ``check.all_finite``, whose passes over the gradient the kernel replaces.
-    """
-    check.float_params("params", params)
-    if accumulator.shape != params.shape or accumulator.dtype != params.dtype:
-        raise ValueError(
-            f"state was allocated for shape {accumulator.shape} and dtype "
-            f"{accumulator.dtype}, got params of shape {params.shape} and dtype "
-            f"{params.dtype}; call init(params) again"
-        )
-    array = check.numeric_array("grads", grads)
-    if array.shape != params.shape:
-        raise ValueError(
-            f"grads must have the parameters' shape {params.shape}, got {array.shape}"
-        )
-    if array.dtype == params.dtype:
-        return array
-    # A float64 gradient beyond float32's range becomes inf here, which the
-    # kernel then reports as non-finite.
-    with np.errstate(over="ignore"):
-        return np.asarray(array, dtype=params.dtype)
 
 
 @functools.lru_cache(maxsize=64)
@@ -213,9 +209,15 @@ def _run_kernel(
     eps_placement: str,
 ) -> None:
     """Run the kernel on 1-D views of the arrays. Raise if grads is not finite."""
+    global _parallel_ran
     scalars = _kernel_scalars(params.dtype, lr, decay, scale, eps)
     eps_zero = bool(scalars[3] == 0)  # eps as rounded to the dtype
-    parallel = params.nbytes >= PARALLEL_MIN_BYTES and require_numba().get_num_threads() > 1
+    parallel = (
+        params.nbytes >= PARALLEL_MIN_BYTES
+        and not _parallel_unsafe
+        and require_numba().get_num_threads() > 1
+    )
+    _parallel_ran = _parallel_ran or parallel
     kernel = _compiled_kernel(eps_placement == "inside", eps_zero, parallel)
     arrays = (params, grads, accumulator)
     c_order = (
@@ -256,7 +258,12 @@ def kernel_step(
     The caller has checked the type of ``state`` and that the kernel
     implements the optimizer's options.
     """
-    grads = _checked_gradient(params, grads, state.accumulator)
+    grads = optimizer._check_step(params, grads, state, check_finite=False)
+    if type(params) not in KERNEL_ARRAY_TYPES:
+        raise TypeError(
+            f"backend='fused' updates params of type numpy.ndarray, got "
+            f"{type(params).__name__}; use backend='numpy' or 'auto' for it"
+        )
     if isinstance(optimizer, RMSprop):
         lr, decay, scale = optimizer.lr, optimizer.rho, 1.0 - optimizer.rho
     else:
@@ -297,6 +304,7 @@ class FusedAdaGrad(AdaGrad):
     """
 
     def __init__(self, *args: object, **kwargs: object) -> None:
+        _reject_backend(type(self), kwargs)
         super().__init__(*args, backend="fused", **kwargs)
 
 
@@ -323,4 +331,15 @@ class FusedRMSprop(RMSprop):
     """
 
     def __init__(self, *args: object, **kwargs: object) -> None:
+        _reject_backend(type(self), kwargs)
         super().__init__(*args, backend="fused", **kwargs)
+
+
+def _reject_backend(cls: type, kwargs: dict[str, object]) -> None:
+    """Raise TypeError if a fused class is given a backend of its own."""
+    if "backend" in kwargs:
+        base = cls.__mro__[1].__name__
+        raise TypeError(
+            f"{cls.__name__} always uses backend='fused', got "
+            f"backend={kwargs['backend']!r}; use optimlib.{base} to choose another"
+        )

@@ -45,12 +45,14 @@ EPS_PLACEMENTS = _updates.EPS_PLACEMENTS
 WEIGHT_DECAY_FORMS = ("l2", "decoupled")
 MOMENTUM_FORMS = ("pytorch", "keras")
 BACKENDS = ("auto", "numpy", "fused")
+# The array types the fused kernel updates in place.
+KERNEL_ARRAY_TYPES = (np.ndarray, np.memmap)
 
 # With backend="auto", steps on parameters of at least this many elements run
 # the fused kernel, and smaller ones the NumPy step. On 10^3 elements the
 # NumPy step already took under half the time of torch.optim's default step
-# (benchmarks.md). The book's own problems have a few dozen parameters at
-# most, so they never wait for numba to import and compile.
+# (benchmarks.md). The chapters' problems have at most a thousand parameters,
+# so they never wait for numba to import and compile.
 AUTO_FUSED_MIN_SIZE = 1 << 12
 
 
@@ -113,8 +115,7 @@ class Optimizer:
     """Base class: hyperparameters, state allocation and input checks."""
 
     lr: float
-    # SGD has only the NumPy step; AdaGrad and RMSprop set their own.
-    backend: str = "numpy"
+    backend: str
 
     def init(self, params: np.ndarray) -> object:
         """Allocate the optimizer's state for ``params``."""
@@ -138,9 +139,12 @@ class Optimizer:
         """
         if self.backend != "auto":
             return self.backend
-        # np.size also takes lists, but costs more than the attribute.
-        size = params.size if isinstance(params, np.ndarray) else np.size(params)
-        if size < AUTO_FUSED_MIN_SIZE or self._kernel_lacks() is not None:
+        # The kernel takes plain arrays and memory maps only. Other array
+        # subclasses (masked arrays, np.matrix) and other types take the NumPy
+        # step, which accepts the subclasses and rejects the rest.
+        if type(params) not in KERNEL_ARRAY_TYPES:
+            return "numpy"
+        if params.size < AUTO_FUSED_MIN_SIZE or self._kernel_lacks() is not None:
             return "numpy"
         return "fused" if _fused_module() is not None else "numpy"
 
@@ -165,9 +169,20 @@ class Optimizer:
         fused.require_numba()
 
     def _check_step(
-        self, params: np.ndarray, grads: object, buffer: np.ndarray | None
+        self,
+        params: np.ndarray,
+        grads: object,
+        state: object,
+        check_finite: bool = True,
     ) -> np.ndarray:
+        """Check a step's arguments and return the gradient in params' dtype.
+
+        Both backends run these checks before they change anything.
+        ``check_finite=False`` skips the finiteness of the gradient, which
+        the fused kernel checks in its own loop.
+        """
         check.float_params("params", params)
+        buffer = getattr(state, "accumulator", None)
         if buffer is not None and (
             buffer.shape != params.shape or buffer.dtype != params.dtype
         ):
@@ -176,7 +191,25 @@ class Optimizer:
                 f"{buffer.dtype}, got params of shape {params.shape} and dtype "
                 f"{params.dtype}; call init(params) again"
             )
-        return check.matching_gradient(grads, params)
+        if buffer is not None and not buffer.flags.writeable:
+            raise ValueError(
+                "state.accumulator must be writeable, got a read-only array; "
+                "copy it with np.array(state.accumulator) first"
+            )
+        # A state allocated with eps > 0 has no buffer for zero denominators.
+        # 1e-44 is above float32's smallest subnormal, so a larger eps never
+        # rounds to 0 and the comparison on the left settles most steps.
+        eps = getattr(self, "eps", 1.0)
+        if eps < 1e-44 and getattr(state, "mask", True) is None:
+            if _zero_mask(params, eps) is not None:
+                raise ValueError(
+                    f"state was allocated by an optimizer whose eps is not 0 in "
+                    f"{params.dtype}, but this one has eps={eps!r}; call "
+                    f"init(params) again"
+                )
+        grads = check.matching_gradient(grads, params, check_finite)
+        _reject_overlap(grads, params, state)
+        return grads
 
     def __setattr__(self, name: str, value: object) -> None:
         # lr may change between steps, as a schedule does, and is checked
@@ -192,6 +225,11 @@ class Optimizer:
             )
         super().__setattr__(name, value)
 
+    def __delattr__(self, name: str) -> None:
+        if name == "lr" or name in _FIXED_HYPERPARAMETERS:
+            raise AttributeError(f"{name} cannot be deleted from an optimizer")
+        super().__delattr__(name)
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
         return f"{type(self).__name__}({fields})"
@@ -204,6 +242,27 @@ _FIXED_HYPERPARAMETERS = frozenset(
         "momentum_form", "nesterov", "bias_correction", "convention", "backend",
     }
 )
+
+
+def _reject_overlap(grads: np.ndarray, params: np.ndarray, state: object) -> None:
+    """Raise ValueError if ``grads`` may share memory with what a step writes.
+
+    A step writes params and the state's arrays while it still reads the
+    gradient, so a gradient stored in one of them would be read after it
+    changed.
+    """
+    written = {"params": params}
+    written.update(
+        (f"state.{name}", value)
+        for name, value in vars(state).items()
+        if isinstance(value, np.ndarray)
+    )
+    for name, array in written.items():
+        if np.may_share_memory(grads, array):
+            raise ValueError(
+                f"grads must not share memory with {name}, which the step "
+                f"writes; pass a copy, for example grads.copy()"
+            )
 
 
 @functools.cache
@@ -268,6 +327,7 @@ class SGD(Optimizer):
 
     def __init__(self, lr: float = 0.01) -> None:
         self.lr = check.positive_finite("lr", lr)
+        self.backend = "numpy"
 
     def init(self, params: np.ndarray) -> SGDState:
         check.float_params("params", params)
@@ -276,7 +336,7 @@ class SGD(Optimizer):
 
     def step(self, params: np.ndarray, grads: np.ndarray, state: SGDState) -> None:
         _check_state(state, SGDState)
-        grads = self._check_step(params, grads, None)
+        grads = self._check_step(params, grads, state)
         if params.shape != state.shape:
             raise ValueError(
                 f"state was allocated for shape {state.shape}, got params of shape "
@@ -404,7 +464,7 @@ class AdaGrad(Optimizer):
         if self.backend_for(params) == "fused":
             _fused_module().kernel_step(self, params, grads, state)
             return
-        grads = self._check_step(params, grads, state.accumulator)
+        grads = self._check_step(params, grads, state)
         state.step += 1
         lr = self.lr_at(state.step)
         scratch, work = state.scratch, state.work
@@ -598,7 +658,7 @@ class RMSprop(Optimizer):
         if self.backend_for(params) == "fused":
             _fused_module().kernel_step(self, params, grads, state)
             return
-        grads = self._check_step(params, grads, state.accumulator)
+        grads = self._check_step(params, grads, state)
         state.step += 1
         scratch, work = state.scratch, state.work
 

@@ -12,6 +12,7 @@ that changes the last bit without changing the algorithm.
 import functools
 import importlib.util
 import inspect
+import multiprocessing
 import subprocess
 import sys
 
@@ -25,7 +26,7 @@ from optimlib import SGD, AdaGrad, RMSprop, fused, optimizers
 
 needs_numba = pytest.mark.skipif(
     importlib.util.find_spec("numba") is None,
-    reason="numba is not installed (pip install 'optimlib[fast]')",
+    reason="numba is not installed (pip install numba)",
 )
 
 NUMPY_ADAGRAD = functools.partial(AdaGrad, backend="numpy")
@@ -508,7 +509,7 @@ def test_auto_backend_takes_kernel_from_threshold(optimizer_class, convention):
     ("optimizer_class", "option", "value"),
     [(cls, name, value) for cls in SWITCHED_ON for name, value in SWITCHED_ON[cls].items()],
 )
-def test_auto_backend_keeps_numpy_for_options_the_kernel_lacks(
+def test_auto_backend_unsupported_option_uses_numpy(
     optimizer_class, option, value
 ):
     optimizer = optimizer_class(**{option: value})
@@ -600,3 +601,149 @@ def test_auto_backend_nonfinite_gradient_changes_nothing(optimizer_class):
     np.testing.assert_array_equal(params, before[0])
     np.testing.assert_array_equal(state.accumulator, before[1])
     assert state.step == 0
+
+
+# Checks that both backends make before a step changes anything.
+BACKENDS = [
+    "numpy",
+    pytest.param("fused", marks=needs_numba),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+@pytest.mark.parametrize(
+    "alias", ["params", "state.accumulator", "state.scratch", "overlapping view"]
+)
+def test_step_rejects_aliased_gradient(optimizer_class, backend, alias):
+    optimizer = optimizer_class(backend=backend)
+    buffer = np.linspace(1.0, 2.0, LARGE + 1)
+    params = buffer[1:]
+    state = optimizer.init(params)
+    grads = {
+        "params": params,
+        "state.accumulator": state.accumulator,
+        "state.scratch": state.scratch,
+        "overlapping view": buffer[:-1],
+    }[alias]
+    before = params.copy()
+    name = "params" if alias == "overlapping view" else alias
+    with pytest.raises(ValueError, match=f"grads must not share memory with {name}"):
+        optimizer.step(params, grads, state)
+    np.testing.assert_array_equal(params, before)
+    assert state.step == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+def test_read_only_accumulator_is_rejected(optimizer_class, backend):
+    optimizer = optimizer_class(backend=backend)
+    params = np.ones(LARGE)
+    state = optimizer.init(params)
+    state.accumulator.flags.writeable = False
+    with pytest.raises(ValueError, match="state.accumulator must be writeable"):
+        optimizer.step(params, np.ones(LARGE), state)
+    np.testing.assert_array_equal(params, np.ones(LARGE))
+    assert state.step == 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+def test_step_rejects_state_without_mask(optimizer_class, backend):
+    # A state from an optimizer with eps > 0 has no mask for 0 / 0.
+    params = np.zeros(LARGE)
+    state = optimizer_class(eps=1e-8).init(params)
+    with pytest.raises(ValueError, match="eps=0.0; call init"):
+        optimizer_class(eps=0.0, backend=backend).step(params, np.zeros(LARGE), state)
+    assert state.step == 0
+
+
+@needs_numba
+@pytest.mark.parametrize("optimizer_class", [AdaGrad, RMSprop])
+# Each eps is 0 in its dtype: 1e-300 rounds to 0 in float32.
+@pytest.mark.parametrize(
+    ("dtype", "eps"), [(np.float32, 0.0), (np.float32, 1e-300), (np.float64, 0.0)]
+)
+def test_zero_update_sign_matches_numpy(optimizer_class, dtype, eps):
+    # -0.0 - (+0.0) is -0.0, which assert_array_equal does not tell from 0.0,
+    # so the bits are compared.
+    results = []
+    for backend in ("numpy", "fused"):
+        optimizer = optimizer_class(eps=eps, backend=backend)
+        params = np.full(3, -0.0, dtype=dtype)
+        state = optimizer.init(params)
+        optimizer.step(params, np.array([-0.0, 0.0, -1e-200]), state)
+        results.append(params.view(np.uint8).copy())
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+class TaggedArray(np.ndarray):
+    """An ndarray subclass that adds nothing, as a stand-in for any subclass."""
+
+
+@needs_numba
+def test_auto_backend_takes_numpy_step_for_array_subclasses(tmp_path):
+    optimizer = AdaGrad()
+    masked = np.ma.masked_array(np.ones(LARGE), mask=np.zeros(LARGE, dtype=bool))
+    assert optimizer.backend_for(masked) == "numpy"
+    assert optimizer.backend_for(np.ones(LARGE).view(TaggedArray)) == "numpy"
+    assert optimizer.backend_for([[1.0], [2.0, 3.0]]) == "numpy"
+    memmap = np.memmap(tmp_path / "params", dtype=np.float64, mode="w+", shape=LARGE)
+    assert optimizer.backend_for(memmap) == "fused"
+
+
+@needs_numba
+def test_auto_backend_ragged_params_error_matches_numpy():
+    with pytest.raises(TypeError, match="params must be a NumPy array"):
+        AdaGrad().step([[1.0], [2.0, 3.0]] * LARGE, np.ones(2), AdaGrad().init(np.ones(2)))
+
+
+@needs_numba
+def test_fused_backend_rejects_array_subclasses():
+    params = np.ones(8).view(TaggedArray)
+    optimizer = fused.FusedAdaGrad()
+    with pytest.raises(TypeError, match="got TaggedArray; use backend='numpy'"):
+        optimizer.step(params, np.ones(8), optimizer.init(params))
+
+
+def _step_in_child(size):
+    optimizer = RMSprop(lr=0.01)
+    params = np.ones(size)
+    optimizer.step(params, np.linspace(-1.0, 1.0, size), optimizer.init(params))
+    return params
+
+
+@needs_numba
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork here"
+)
+def test_auto_backend_in_forked_child(monkeypatch):
+    # GNU OpenMP aborts a child that starts a parallel loop after its parent
+    # ran one, so the child must fall back to the serial kernel.
+    monkeypatch.setattr(fused, "PARALLEL_MIN_BYTES", 0)
+    size = 4 * LARGE
+    expected = _step_in_child(size)
+    assert fused._parallel_ran
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        result = pool.apply_async(_step_in_child, (size,)).get(timeout=60)
+    np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("optimizer_class", [SGD, AdaGrad, RMSprop])
+def test_hyperparameters_cannot_be_deleted(optimizer_class):
+    optimizer = optimizer_class()
+    with pytest.raises(AttributeError, match="lr cannot be deleted"):
+        del optimizer.lr
+    with pytest.raises(AttributeError, match="backend cannot be deleted"):
+        del optimizer.backend
+
+
+def test_sgd_backend_is_fixed():
+    with pytest.raises(AttributeError, match="backend is fixed"):
+        SGD().backend = "fused"
+
+
+@pytest.mark.parametrize("fused_class", [fused.FusedAdaGrad, fused.FusedRMSprop])
+def test_fused_class_rejects_backend_argument(fused_class):
+    with pytest.raises(TypeError, match=f"{fused_class.__name__} always uses"):
+        fused_class(backend="numpy")
