@@ -251,18 +251,33 @@ def _reject_overlap(grads: np.ndarray, params: np.ndarray, state: object) -> Non
     gradient, so a gradient stored in one of them would be read after it
     changed.
     """
-    written = {"params": params}
-    written.update(
-        (f"state.{name}", value)
-        for name, value in vars(state).items()
-        if isinstance(value, np.ndarray)
-    )
-    for name, array in written.items():
-        if np.may_share_memory(grads, array):
-            raise ValueError(
-                f"grads must not share memory with {name}, which the step "
-                f"writes; pass a copy, for example grads.copy()"
-            )
+    # Arrays can share memory only if they are views of one owner, and
+    # comparing owners costs less than np.may_share_memory, so that runs only
+    # on arrays with the gradient's owner.
+    owner = _memory_owner(grads)
+    overlap = None
+    if _memory_owner(params) is owner and np.may_share_memory(grads, params):
+        overlap = "params"
+    for name, value in vars(state).items():
+        if (
+            overlap is None
+            and isinstance(value, np.ndarray)
+            and _memory_owner(value) is owner
+            and np.may_share_memory(grads, value)
+        ):
+            overlap = f"state.{name}"
+    if overlap is not None:
+        raise ValueError(
+            f"grads must not share memory with {overlap}, which the step "
+            f"writes; pass a copy, for example grads.copy()"
+        )
+
+
+def _memory_owner(array: np.ndarray) -> np.ndarray:
+    """Return the array at the end of ``array``'s chain of views."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
 
 
 @functools.cache

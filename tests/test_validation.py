@@ -710,6 +710,34 @@ def test_all_finite_counts_bad_values():
         check.all_finite("x", array)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "fortran", "strided"])
+def test_all_finite_accepts_values_whose_squares_overflow(dtype, layout):
+    # The quick test sums squares, which overflow here although every value
+    # is finite, so the exact check decides.
+    array = np.full((4, 6), np.finfo(dtype).max / 2, dtype=dtype)
+    array = {
+        "contiguous": array,
+        "fortran": np.asfortranarray(array),
+        "strided": array[:, ::2],
+    }[layout]
+    assert check.all_finite("x", array) is None
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "fortran", "strided"])
+@pytest.mark.parametrize("bad", NON_FINITE)
+def test_all_finite_finds_bad_value_in_any_layout(layout, bad):
+    array = np.ones((4, 6))
+    array[2, 4] = bad
+    array = {
+        "contiguous": array,
+        "fortran": np.asfortranarray(array),
+        "strided": array[:, ::2],
+    }[layout]
+    with raises(ValueError, f"x must be finite, got {bad} at flat index"):
+        check.all_finite("x", array)
+
+
 def test_positive_int_accepts_numpy_integer():
     assert check.positive_int("steps", np.int64(4)) == 4
 
