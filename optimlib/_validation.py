@@ -115,7 +115,7 @@ def all_finite(name: str, array: np.ndarray) -> None:
         bad = np.flatnonzero(~np.isfinite(array))
         raise ValueError(
             f"{name} must be finite, got {float(array.flat[bad[0]])} at flat index "
-            f"{bad[0]} ({bad.size} non-finite values)"
+            f"{bad[0]} ({bad.size} non-finite value{'' if bad.size == 1 else 's'})"
         )
 
 

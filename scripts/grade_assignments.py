@@ -35,7 +35,9 @@ import csv
 import json
 import multiprocessing
 import os
+import random
 import sys
+import threading
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -49,6 +51,11 @@ DEFAULT_BUILD = ROOT / "_build" / "assignments"
 # to 10 seconds on a loaded two-core machine, kernel start included, so only a
 # submission that hangs or loops for minutes reaches this limit.
 DEFAULT_TIMEOUT = 300.0
+# Seconds to wait for a grading process to exit after it sent its result.
+EXIT_TIMEOUT = 30.0
+# Ports for otter's logging server, below Linux's default ephemeral range
+# (32768 to 60999) and macOS's (49152 to 65535). See start_logging_server.
+LOGGING_PORTS = range(20000, 32768)
 
 
 def assignment_names() -> list[str]:
@@ -130,6 +137,57 @@ def failed_result(submission: str, error: str, possible: float) -> dict:
     }
 
 
+def ephemeral_ports() -> range:
+    """Return the range from which the system picks ports for bind(port 0)."""
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        low, high = (int(field) for field in text.split())
+    except (OSError, ValueError):
+        return range(32768, 65536)
+    return range(low, high + 1)
+
+
+def start_logging_server() -> tuple[tuple[str, int], Callable[[], None]]:
+    """Start otter's log receiver on a port outside the ephemeral range.
+
+    otter 7.0.0 binds its receiver to port 0, in the range from which
+    jupyter_client picks kernel ports. jupyter_client frees a port between
+    picking it and the kernel binding it, so when two submissions are graded
+    at once one grading's receiver can take a port just picked for the
+    other's kernel. That kernel then dies, and the receiver loops forever on
+    the kernel client's bytes, which it reads as a log record's length. A
+    port outside the ephemeral range is never picked for a kernel, and the
+    receiver's thread is a daemon, so it cannot keep the process alive.
+
+    Returns:
+        What ``otter.execute.logging.start_server`` returns: the server's
+        address and a function that stops it.
+    """
+    from otter.execute.logging import LogRecordSocketReceiver
+
+    ephemeral = ephemeral_ports()
+    ports = [port for port in LOGGING_PORTS if port not in ephemeral]
+    random.shuffle(ports)
+    for port in ports[:200]:
+        try:
+            server = LogRecordSocketReceiver(port=port)
+        except OSError:
+            continue
+        break
+    else:
+        raise RuntimeError(
+            f"no free port for otter's logging server in {LOGGING_PORTS} outside "
+            f"the ephemeral range {ephemeral}"
+        )
+    thread = threading.Thread(target=server.serve_until_stopped, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.abort = True
+
+    return server.server_address, stop
+
+
 def grade_submission(submission: str, autograder: str) -> dict:
     """Grade one submission with otter's grading without containers.
 
@@ -144,8 +202,11 @@ def grade_submission(submission: str, autograder: str) -> dict:
         Each case has ``name``, ``hidden``, ``points``, ``passed`` and
         ``message``.
     """
+    import otter.execute
     from otter.api import grade_submission as otter_grade
 
+    # otter.execute calls start_server by this module-level name.
+    otter.execute.start_server = start_logging_server
     results = otter_grade(submission, autograder, quiet=True)
     if results.has_catastrophic_failure():
         # otter reports 0 points possible here, and the callers that know the
@@ -249,7 +310,11 @@ def grade_with_timeout(
         )
     finally:
         receiver.close()
-    process.join()
+    process.join(EXIT_TIMEOUT)
+    if process.is_alive():
+        # The result arrived, but a thread left behind keeps the process alive.
+        _kill_process_tree(process.pid)
+        process.join()
     if result["error"]:
         result["possible"] = possible
     return result

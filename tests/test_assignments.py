@@ -699,3 +699,33 @@ def test_jobs_accepted_either_side(argv, capsys):
         grade_assignments.main(argv)
     assert exit_info.value.code == 2
     assert "--jobs must be >= 1, got 0" in capsys.readouterr().err
+
+
+def test_logging_server_port_is_not_ephemeral():
+    (host, port), stop = grade_assignments.start_logging_server()
+    try:
+        assert port in grade_assignments.LOGGING_PORTS
+        assert port not in grade_assignments.ephemeral_ports()
+    finally:
+        stop()
+
+
+def test_logging_server_lets_process_exit_after_foreign_client():
+    # The first bytes of a ZeroMQ greeting, as a kernel client sends them, read
+    # as a log record length of about 4e9 made otter's receiver loop forever.
+    code = (
+        "import socket, sys\n"
+        f"sys.path.insert(0, {str(grade_assignments.ROOT / 'scripts')!r})\n"
+        "import grade_assignments\n"
+        "(host, port), stop = grade_assignments.start_logging_server()\n"
+        "client = socket.create_connection((host, port))\n"
+        "client.sendall(b'\\xff' + b'\\x00' * 8 + b'\\x7f')\n"
+        "client.close()\n"
+        "stop()\n"
+        "print('exiting')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "exiting"
