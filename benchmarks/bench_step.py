@@ -300,7 +300,9 @@ class Row:
 
     def arithmetic(self) -> float | None:
         """Return the faster sqrt-divide loop's time, or None without numba."""
-        times = [self.streams[name] for name in ARITHMETIC_STREAMS if name in self.streams]
+        times = [
+            self.streams[name] for name in ARITHMETIC_STREAMS if name in self.streams
+        ]
         return min(times, default=None)
 
     def bound(self, itemsize: int) -> float:

@@ -51,8 +51,8 @@ KERNEL_ARRAY_TYPES = (np.ndarray, np.memmap)
 # With backend="auto", steps on parameters of at least this many elements run
 # the fused kernel, and smaller ones the NumPy step. On 10^3 elements the
 # NumPy step already took under half the time of torch.optim's default step
-# (benchmarks.md). The chapters' problems have at most a thousand parameters,
-# so they never wait for numba to import and compile.
+# (benchmarks.md). The chapters' problems, of at most a thousand parameters,
+# therefore run the NumPy step and do not wait for numba to compile.
 AUTO_FUSED_MIN_SIZE = 1 << 12
 
 
@@ -151,6 +151,47 @@ class Optimizer:
     def _kernel_lacks(self) -> str | None:
         """Return an option the fused kernel lacks, as ``name=value``, or None."""
         return f"{type(self).__name__} has no fused kernel"
+
+    def _set_denominator_options(
+        self,
+        defaults: dict[str, object],
+        eps: object,
+        eps_placement: object,
+        initial_accumulator: object,
+    ) -> None:
+        """Check and store the options of AdaGrad's and RMSprop's denominator."""
+        self.eps = check.nonnegative_finite("eps", _option(eps, defaults, "eps"))
+        self.eps_placement = check.one_of(
+            "eps_placement",
+            _option(eps_placement, defaults, "eps_placement"),
+            EPS_PLACEMENTS,
+        )
+        self.initial_accumulator = check.nonnegative_finite(
+            "initial_accumulator",
+            _option(initial_accumulator, defaults, "initial_accumulator"),
+        )
+
+    def _set_final_options(
+        self,
+        defaults: dict[str, object],
+        weight_decay: object,
+        weight_decay_form: object,
+        convention: str,
+        backend: str,
+    ) -> None:
+        """Check and store weight decay, the preset's name and the backend.
+
+        The backend comes last because whether the kernel can run depends on
+        every other option.
+        """
+        self.weight_decay = check.nonnegative_finite("weight_decay", weight_decay)
+        self.weight_decay_form = check.one_of(
+            "weight_decay_form",
+            _option(weight_decay_form, defaults, "weight_decay_form"),
+            WEIGHT_DECAY_FORMS,
+        )
+        self.convention = convention
+        self._set_backend(backend)
 
     def _set_backend(self, backend: str) -> None:
         """Store ``backend`` and, for ``"fused"``, check that the kernel can run."""
@@ -432,25 +473,11 @@ class AdaGrad(Optimizer):
         check.one_of("convention", convention, CONVENTIONS)
         defaults = preset("adagrad", convention)
         self.lr = check.positive_finite("lr", _option(lr, defaults, "lr"))
-        self.eps = check.nonnegative_finite("eps", _option(eps, defaults, "eps"))
-        self.eps_placement = check.one_of(
-            "eps_placement",
-            _option(eps_placement, defaults, "eps_placement"),
-            EPS_PLACEMENTS,
-        )
-        self.initial_accumulator = check.nonnegative_finite(
-            "initial_accumulator",
-            _option(initial_accumulator, defaults, "initial_accumulator"),
-        )
+        self._set_denominator_options(defaults, eps, eps_placement, initial_accumulator)
         self.lr_decay = check.nonnegative_finite("lr_decay", lr_decay)
-        self.weight_decay = check.nonnegative_finite("weight_decay", weight_decay)
-        self.weight_decay_form = check.one_of(
-            "weight_decay_form",
-            _option(weight_decay_form, defaults, "weight_decay_form"),
-            WEIGHT_DECAY_FORMS,
+        self._set_final_options(
+            defaults, weight_decay, weight_decay_form, convention, backend
         )
-        self.convention = convention
-        self._set_backend(backend)
 
     _KERNEL_OPTIONS = "lr, eps, eps_placement, initial_accumulator and lr_decay"
 
@@ -600,16 +627,7 @@ class RMSprop(Optimizer):
         defaults = preset("rmsprop", convention)
         self.lr = check.positive_finite("lr", _option(lr, defaults, "lr"))
         self.rho = check.unit_interval("rho", _option(rho, defaults, "rho"))
-        self.eps = check.nonnegative_finite("eps", _option(eps, defaults, "eps"))
-        self.eps_placement = check.one_of(
-            "eps_placement",
-            _option(eps_placement, defaults, "eps_placement"),
-            EPS_PLACEMENTS,
-        )
-        self.initial_accumulator = check.nonnegative_finite(
-            "initial_accumulator",
-            _option(initial_accumulator, defaults, "initial_accumulator"),
-        )
+        self._set_denominator_options(defaults, eps, eps_placement, initial_accumulator)
         self.centered = _flag("centered", centered)
         if self.centered and self.eps == 0.0:
             raise ValueError(
@@ -626,14 +644,9 @@ class RMSprop(Optimizer):
         if self.nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True requires momentum > 0, got momentum=0.0")
         self.bias_correction = _flag("bias_correction", bias_correction)
-        self.weight_decay = check.nonnegative_finite("weight_decay", weight_decay)
-        self.weight_decay_form = check.one_of(
-            "weight_decay_form",
-            _option(weight_decay_form, defaults, "weight_decay_form"),
-            WEIGHT_DECAY_FORMS,
+        self._set_final_options(
+            defaults, weight_decay, weight_decay_form, convention, backend
         )
-        self.convention = convention
-        self._set_backend(backend)
 
     _KERNEL_OPTIONS = "lr, rho, eps, eps_placement and initial_accumulator"
 

@@ -710,7 +710,7 @@ def test_logging_server_port_is_not_ephemeral():
         stop()
 
 
-def test_logging_server_lets_process_exit_after_foreign_client():
+def test_logging_server_exits_after_foreign_client():
     # The first bytes of a ZeroMQ greeting, as a kernel client sends them, read
     # as a log record length of about 4e9 made otter's receiver loop forever.
     code = (

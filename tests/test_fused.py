@@ -507,7 +507,11 @@ def test_auto_backend_takes_kernel_from_threshold(optimizer_class, convention):
 @needs_numba
 @pytest.mark.parametrize(
     ("optimizer_class", "option", "value"),
-    [(cls, name, value) for cls in SWITCHED_ON for name, value in SWITCHED_ON[cls].items()],
+    [
+        (cls, name, value)
+        for cls, options in SWITCHED_ON.items()
+        for name, value in options.items()
+    ],
 )
 def test_auto_backend_unsupported_option_uses_numpy(
     optimizer_class, option, value
@@ -694,8 +698,11 @@ def test_auto_backend_takes_numpy_step_for_array_subclasses(tmp_path):
 
 @needs_numba
 def test_auto_backend_ragged_params_error_matches_numpy():
+    optimizer = AdaGrad()
+    ragged = [[1.0], [2.0, 3.0]] * LARGE
+    state = optimizer.init(np.ones(2))
     with pytest.raises(TypeError, match="params must be a NumPy array"):
-        AdaGrad().step([[1.0], [2.0, 3.0]] * LARGE, np.ones(2), AdaGrad().init(np.ones(2)))
+        optimizer.step(ragged, np.ones(2), state)
 
 
 @needs_numba
